@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+# KHO for Linux 6.12: entry points.
+#
+#   make demo     build everything, boot a KHO kexec chain, print a summary
+#   make test     build, run all tests (T=name runs only matching ones)
+#   make kernel   configure and build the VM kernel (build/kernel)
+#   make tree     unpack linux-source-6.12 and apply the series
+#   make deps     install missing packages with apt
+#   make clean    remove build/ except the unpacked tree
+B := $(CURDIR)/build
+export B
+
+.PHONY: all deps tree kernel initramfs test demo clean distclean
+
+all: initramfs
+
+deps:
+	@scripts/deps.sh
+
+tree: deps
+	@scripts/tree.sh
+
+kernel: tree
+	@scripts/kernel.sh
+
+initramfs: kernel
+	@scripts/initramfs.sh
+
+test: initramfs
+	@python3 tests/run.py $(if $(T),-k $(T))
+
+demo: initramfs
+	@python3 tests/vm/demo.py
+
+clean:
+	rm -rf $(B)/kernel* $(B)/initramfs* $(B)/tools $(B)/unit $(B)/logs $(B)/results.tap
+
+distclean:
+	rm -rf $(B)

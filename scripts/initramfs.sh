@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the VM's initramfs: our static /init (tools/init), the tools, and
+# the bzImage the chain kexecs into. Uses the kernel's gen_init_cpio, so
+# no root rights are needed.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-$top/build}
+kdir=$B/kernel${KCONFIG_VARIANT:+-$KCONFIG_VARIANT}
+out=$B/initramfs${KCONFIG_VARIANT:+-$KCONFIG_VARIANT}.cpio
+make -s -C "$top/tools" B="$B"
+gic=$B/tools/gen_init_cpio
+[ "$gic" -nt "$B/linux/usr/gen_init_cpio.c" ] ||
+	gcc -O2 -o "$gic" "$B/linux/usr/gen_init_cpio.c"
+
+list=$B/initramfs.list
+cat > "$list" <<LIST
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0555 0 0
+dir /sys 0555 0 0
+dir /tmp 1777 0 0
+dir /boot 0755 0 0
+dir /bin 0755 0 0
+file /init $B/tools/init 0755 0 0
+file /boot/bzImage $kdir/arch/x86/boot/bzImage 0644 0 0
+LIST
+"$gic" "$list" > "$out.tmp"
+if cmp -s "$out.tmp" "$out"; then rm "$out.tmp"; else mv "$out.tmp" "$out"; fi
+echo "initramfs: $out"

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Configure (tinyconfig + linux/kho.config [+ extra fragments]) and build
+# the VM kernel in build/linux. The .config is only replaced when its
+# content changes, so rebuilds stay incremental. Uses ccache when present.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-$top/build}
+src=$B/linux
+out=$B/kernel${KCONFIG_VARIANT:+-$KCONFIG_VARIANT}
+frags=("$top/linux/kho.config")
+[ -n "${KCONFIG_VARIANT:-}" ] && frags+=("$top/linux/kho-$KCONFIG_VARIANT.config")
+
+cc=gcc
+command -v ccache >/dev/null && cc="ccache gcc"
+mk=(make -C "$src" O="$out" -j"$(nproc)" CC="$cc" HOSTCC="$cc" -s)
+
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"${mk[@]}" KCONFIG_CONFIG="$tmp/config" tinyconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$tmp" "$tmp/config" "${frags[@]}" >/dev/null
+mv "$tmp/.config" "$tmp/config" 2>/dev/null || true
+"${mk[@]}" KCONFIG_CONFIG="$tmp/config" olddefconfig >/dev/null
+# Every symbol the fragments set must have survived olddefconfig.
+bad=0
+for f in "${frags[@]}"; do
+	while IFS= read -r line; do
+		case "$line" in CONFIG_*=n) sym=${line%=n}
+			grep -q "^$sym=" "$tmp/config" && { echo "kernel: $sym not off" >&2; bad=1; } ;;
+		CONFIG_*) grep -qx "$line" "$tmp/config" || { echo "kernel: $line did not stick" >&2; bad=1; } ;;
+		esac
+	done < "$f"
+done
+[ $bad -eq 0 ] || exit 1
+cmp -s "$tmp/config" "$out/.config" || cp "$tmp/config" "$out/.config"
+echo "kernel: building in $out"
+"${mk[@]}" bzImage
+echo "kernel: $out/arch/x86/boot/bzImage"

@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Unpack Debian's linux-source-6.12 under build/ and apply the series:
+# new files from linux/ are copied at their tree paths (only when their
+# content changed, so incremental builds stay incremental), hook patches
+# from linux/patches/ are applied in order. Re-running on an unchanged
+# series does nothing; a changed series first reverts the patches it
+# applied last time.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-$top/build}
+src=$B/linux
+tarball=/usr/src/linux-source-6.12.tar.xz
+state=$B/series-state
+
+[ -f "$tarball" ] || { echo "tree: $tarball missing (make deps)" >&2; exit 1; }
+want=$(cat "$top/linux/SOURCE_VERSION")
+have=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+[ "$want" = "$have" ] ||
+	echo "tree: WARNING: building against linux-source-6.12 $have, series is pinned to $want" >&2
+
+mkdir -p "$B"
+if [ ! -f "$src/Makefile" ] || [ "$(cat "$B/source-version" 2>/dev/null)" != "$have" ]; then
+	echo "tree: unpacking $tarball ($have)"
+	rm -rf "$src" "$B/linux-source-6.12" "$state"
+	tar -C "$B" -xf "$tarball"
+	mv "$B/linux-source-6.12" "$src"
+	echo "$have" > "$B/source-version"
+fi
+
+# Hash of the whole series decides whether anything needs doing.
+hash=$(cd "$top/linux" && find . -type f ! -name SOURCE_VERSION ! -name '*.config' \
+	-print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$state/hash" 2>/dev/null)" = "$hash" ]; then
+	exit 0
+fi
+
+# Revert the patches applied last time, newest first.
+if [ -d "$state/patches" ]; then
+	for p in $(ls "$state/patches" | sort -r); do
+		patch -d "$src" -p1 -R -s --no-backup-if-mismatch < "$state/patches/$p" || {
+			echo "tree: cannot revert $p; remove $src and retry" >&2; exit 1; }
+	done
+fi
+rm -rf "$state.new"; mkdir -p "$state.new/patches"
+
+# New files: copy when changed; remove ones dropped from the series.
+(cd "$top/linux" && find . -type f ! -path './patches/*' ! -name SOURCE_VERSION \
+	! -name '*.config' ! -name README.md | sed 's|^\./||' | sort) > "$state.new/files"
+if [ -f "$state/files" ]; then
+	comm -23 "$state/files" "$state.new/files" | while read -r f; do
+		rm -f "$src/$f"
+	done
+fi
+while read -r f; do
+	if ! cmp -s "$top/linux/$f" "$src/$f"; then
+		mkdir -p "$(dirname "$src/$f")"
+		cp "$top/linux/$f" "$src/$f"
+	fi
+done < "$state.new/files"
+
+for p in $(ls "$top/linux/patches" 2>/dev/null | grep '\.patch$' | sort); do
+	if ! patch -d "$src" -p1 -s -N --dry-run \
+		< "$top/linux/patches/$p" > "$B/patch.log" 2>&1; then
+		cat "$B/patch.log" >&2
+		echo "tree: FAILED to apply linux/patches/$p" >&2
+		# Leave a state that reverts what did apply on the next run.
+		rm -rf "$state"; mv "$state.new" "$state"; echo failed > "$state/hash"
+		exit 1
+	fi
+	patch -d "$src" -p1 -s -N --no-backup-if-mismatch < "$top/linux/patches/$p"
+	cp "$top/linux/patches/$p" "$state.new/patches/$p"
+done
+echo "$hash" > "$state.new/hash"
+rm -rf "$state"; mv "$state.new" "$state"
+echo "tree: series applied to $src"

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Run every test of the product and print "N passed, N failed" last.
+
+  tests/run.py              everything: user-space units, then VM scenarios
+  tests/run.py -k chain     only tests whose name contains "chain"
+  tests/run.py --list       list the test groups
+
+Results are written as TAP to build/results.tap; VM serial logs land in
+build/logs/<scenario>.log. A failed VM scenario prints its last 30 log
+lines. Exit status is non-zero when anything failed.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "vm"))
+import rig  # noqa: E402
+import scenarios  # noqa: E402
+
+TOP = rig.TOP
+BUILD = rig.BUILD
+
+
+class Tap:
+    def __init__(self, path):
+        self.f = open(path, "w")
+        self.n = 0
+        self.passed = 0
+        self.failed = 0
+
+    def result(self, ok, name, diag=()):
+        self.n += 1
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        line = "%s %d - %s" % ("ok" if ok else "not ok", self.n, name)
+        print(line, flush=True)
+        self.f.write(line + "\n")
+        for d in diag if not ok else ():
+            print("#   " + d)
+            self.f.write("#   " + d + "\n")
+        self.f.flush()
+
+    def comment(self, text):
+        print("# " + text, flush=True)
+        self.f.write("# " + text + "\n")
+
+
+UNIT_TAP = re.compile(r"^(ok|not ok) \d+ (.*)$")
+
+
+def run_units(tap, pattern):
+    """Build tests/unit and run every binary it lists; parse kselftest TAP."""
+    p = subprocess.run(["make", "-s", "-C", os.path.join(TOP, "tests/unit"),
+                        "B=" + BUILD, "list"], capture_output=True, text=True)
+    if p.returncode:
+        tap.result(False, "unit: build", p.stderr.splitlines()[-30:])
+        return
+    for exe in p.stdout.split():
+        base = os.path.basename(exe)
+        if pattern and pattern not in "unit/" + base:
+            continue
+        t0 = time.monotonic()
+        r = subprocess.run([exe], capture_output=True, text=True, timeout=1800)
+        seen = 0
+        for line in r.stdout.splitlines():
+            m = UNIT_TAP.match(line)
+            if m:
+                seen += 1
+                tap.result(m.group(1) == "ok", "unit/%s: %s" % (base, m.group(2)))
+        if r.returncode or not seen:
+            tap.result(False, "unit/%s: exit status %d" % (base, r.returncode),
+                       (r.stdout + r.stderr).splitlines()[-30:])
+        tap.comment("unit/%s: %.1fs" % (base, time.monotonic() - t0))
+
+
+def run_vm(tap, sc):
+    res = rig.run(**sc["run"])
+    name = "vm/" + sc["name"]
+    tap.comment("%s: %s accel, %.1fs, log %s" % (name, rig.accel(), res.wall,
+                                                 res.logfile))
+    check = sc.get("check")
+    if check:
+        for ok, desc, diag in check(res):
+            tap.result(ok, "%s: %s" % (name, desc), diag)
+        return
+    for ok, desc in res.checks:
+        tap.result(ok, "%s: %s" % (name, desc))
+    for err in res.errors:
+        tap.result(False, "%s: %s" % (name, err),
+                   ["log tail (%s):" % res.logfile] + res.tail())
+    if not res.errors:
+        tap.result(res.ok, "%s: chain of %d generation(s) completed" %
+                   (name, len(res.gens_done)),
+                   [] if res.ok else ["log tail:"] + res.tail())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-k", default="", help="run only tests matching this")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--no-unit", action="store_true")
+    ap.add_argument("--no-vm", action="store_true")
+    a = ap.parse_args()
+    if a.list:
+        print("unit/*")
+        for sc in scenarios.SCENARIOS:
+            print("vm/" + sc["name"])
+        return 0
+    os.makedirs(BUILD, exist_ok=True)
+    tap = Tap(os.path.join(BUILD, "results.tap"))
+    t0 = time.monotonic()
+    if not a.no_unit:
+        run_units(tap, a.k)
+    if not a.no_vm:
+        for sc in scenarios.SCENARIOS:
+            if a.k and a.k not in "vm/" + sc["name"]:
+                continue
+            run_vm(tap, sc)
+    tap.comment("results in %s, %.0fs" % (tap.f.name, time.monotonic() - t0))
+    tap.f.write("1..%d\n" % tap.n)
+    tap.f.close()
+    print("%d passed, %d failed" % (tap.passed, tap.failed))
+    return 1 if tap.failed or not tap.n else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: GPL-2.0
+"""VM rig: boot a kernel chain in QEMU and turn its serial log into results.
+
+A scenario is booted once (generation 1, cold boot by QEMU); the VM's own
+/init kexecs into the next generations and powers off after the last one.
+The runner only reads the serial console:
+
+  RIG: ok - genN: ...        a passed check
+  RIG: not ok - genN: ...    a failed check
+  RIG: gen=N done next=...   generation N finished
+  KTAP lines from KUnit      counted per case
+
+A kernel panic, a boot that exceeds its time limit, a chain that exceeds
+its limit, a missing generation or a log with no result is a failure;
+the last 30 lines of the log are shown with it.
+"""
+
+import os
+import re
+import select
+import subprocess
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("B", os.path.join(TOP, "build"))
+
+_accel = None
+
+
+def accel():
+    """kvm when it really boots our kernel here, else tcg.
+
+    /dev/kvm existing is not enough (nested KVM may accept the ioctls and
+    then hang or fail on MSRs), so the probe boots the test kernel for one
+    generation under KVM with a short limit. KHO_ACCEL=tcg|kvm skips it.
+    """
+    global _accel
+    if _accel:
+        return _accel
+    want = os.environ.get("KHO_ACCEL", "auto")
+    if want != "auto":
+        _accel = want
+        return _accel
+    _accel = "tcg"
+    if os.access("/dev/kvm", os.R_OK | os.W_OK):
+        _accel = "kvm"
+        res = run("chain@kvm-probe", gens=1, boot_timeout=20)
+        _accel = "kvm" if res.ok else "tcg"
+    return _accel
+
+
+class Result:
+    """Outcome of one scenario run."""
+
+    def __init__(self, name):
+        self.name = name
+        self.checks = []        # (ok, description)
+        self.gens_done = []     # generations that reported "done"
+        self.gen_start = {}     # gen -> host seconds when its kernel started
+        self.gen_uptime = {}    # gen -> uptime_ms when init started
+        self.errors = []        # rig-level failures (panic, timeout, ...)
+        self.log = []
+        self.logfile = None
+        self.wall = 0.0
+
+    @property
+    def ok(self):
+        return not self.errors and all(ok for ok, _ in self.checks)
+
+    def tail(self, n=30):
+        return self.log[-n:]
+
+
+TAP_RE = re.compile(r"RIG: (ok|not ok) - (.*)$")
+DONE_RE = re.compile(r"RIG: gen=(\d+) done next=(\w+)")
+START_RE = re.compile(r"RIG: gen=(\d+) of (\d+) .*uptime_ms=(\d+)")
+KTAP_RE = re.compile(r"^\s*(ok|not ok) (\d+) ([\w.-]+)(.*)$")
+
+
+def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
+        chain_timeout=None, variant=None, qemu_extra=(), expect_gens=None):
+    """Boot scenario @name for @gens generations and collect its results."""
+    suffix = "-" + variant if variant else ""
+    kernel = os.path.join(BUILD, "kernel" + suffix, "arch/x86/boot/bzImage")
+    initrd = os.path.join(BUILD, "initramfs" + suffix + ".cpio")
+    if chain_timeout is None:
+        chain_timeout = boot_timeout * gens
+    res = Result(name)
+    logdir = os.path.join(BUILD, "logs")
+    os.makedirs(logdir, exist_ok=True)
+    res.logfile = os.path.join(logdir, name + ".log")
+    cmdline = ("console=ttyS0 retain_initrd panic=1 oops=panic "
+               "rig.scenario=%s rig.gen=1 rig.gens=%d %s" %
+               (name.split("@")[0], gens, append)).strip()
+    cmd = ["qemu-system-x86_64", "-accel", accel(), "-m", mem,
+           "-smp", str(smp), "-display", "none", "-nodefaults",
+           "-serial", "stdio", "-no-reboot", "-kernel", kernel,
+           "-initrd", initrd, "-append", cmdline] + list(qemu_extra)
+    start = time.monotonic()
+    last_boot = start
+    gen = 0
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    buf = b""
+    with open(res.logfile, "w") as log:
+        log.write("# " + " ".join(cmd) + "\n")
+        while True:
+            now = time.monotonic()
+            if now - last_boot > boot_timeout:
+                res.errors.append("generation %d: no progress for %ds (hang)"
+                                  % (gen + 1, boot_timeout))
+                break
+            if now - start > chain_timeout:
+                res.errors.append("chain exceeded %ds" % chain_timeout)
+                break
+            r, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if not r:
+                if proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                proc.wait()
+                break
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                log.write(line + "\n")
+                res.log.append(line)
+                if "Linux version" in line:
+                    gen += 1
+                    last_boot = time.monotonic()
+                    res.gen_start[gen] = last_boot - start
+                if "Kernel panic" in line:
+                    res.errors.append("generation %d: %s" %
+                                      (gen, line.strip()))
+                m = START_RE.search(line)
+                if m:
+                    res.gen_uptime[int(m.group(1))] = int(m.group(3))
+                m = TAP_RE.search(line)
+                if m:
+                    res.checks.append((m.group(1) == "ok", m.group(2)))
+                m = DONE_RE.search(line)
+                if m:
+                    res.gens_done.append(int(m.group(1)))
+                    last_boot = time.monotonic()
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    res.wall = time.monotonic() - start
+    want = list(range(1, (expect_gens or gens) + 1))
+    if not res.errors and res.gens_done != want:
+        res.errors.append("generations done %s, expected %s" %
+                          (res.gens_done, want))
+    if not res.errors and not res.checks:
+        res.errors.append("no result printed")
+    return res

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * init - the VM rig's /init: run one scenario step, then kexec or power off.
+ *
+ * The kernel command line carries the state of a chain:
+ *
+ *   rig.scenario=NAME  what to run (see the table at the end of this file)
+ *   rig.gen=N          this generation (1 = cold boot by QEMU)
+ *   rig.gens=M         last generation of the chain; power off after it
+ *   rig.panic=N        make generation N panic (tests the runner)
+ *   rig.hang=N         make generation N hang (tests the runner)
+ *
+ * Results go to the console as TAP lines prefixed with "RIG:" so the
+ * runner can tell them from kernel messages:
+ *
+ *   RIG: ok - gen2: booted by kexec
+ *   RIG: not ok - gen2: ... # reason
+ *   RIG: gen=2 uptime_ms=812 next=kexec
+ *
+ * The next generation is started with kexec_file_load() on the bzImage
+ * kept in this initramfs and the initramfs itself (the kernel keeps it in
+ * /sys/firmware/initrd because the chain boots with retain_initrd).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/reboot.h>
+
+#include "rig.h"
+
+struct rig rig;
+
+static char cmdline[4096];
+
+void rig_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("RIG: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+void rig_tap(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("RIG: %s - gen%d: ", ok ? "ok" : "not ok", rig.gen);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	if (!ok)
+		rig.failed++;
+}
+
+const char *rig_param(const char *key, char *buf, size_t len)
+{
+	return cmdline_get(cmdline, key, buf, len);
+}
+
+long rig_param_long(const char *key, long def)
+{
+	char buf[64];
+
+	if (!rig_param(key, buf, sizeof(buf)))
+		return def;
+	return strtol(buf, NULL, 0);
+}
+
+int rig_read_file(const char *path, void *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	close(fd);
+	return n < 0 ? -errno : (int)n;
+}
+
+static void mount_fs(void)
+{
+	mkdir("/proc", 0555);
+	mkdir("/sys", 0555);
+	mkdir("/dev", 0755);
+	mkdir("/tmp", 01777);
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+}
+
+static unsigned long uptime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000UL + ts.tv_nsec / 1000000;
+}
+
+int rig_kexec_file(void)
+{
+	static char next[4096];
+	int kfd, ifd;
+	long ret;
+
+	cmdline_set(next, sizeof(next), cmdline, "rig.gen", rig.gen + 1);
+	kfd = open("/boot/bzImage", O_RDONLY);
+	ifd = open("/sys/firmware/initrd", O_RDONLY);
+	if (kfd < 0 || ifd < 0) {
+		rig_tap(0, "kexec: open kernel/initrd: %s", strerror(errno));
+		return -1;
+	}
+	ret = syscall(SYS_kexec_file_load, kfd, ifd, strlen(next) + 1, next,
+		      0UL);
+	close(kfd);
+	close(ifd);
+	if (ret) {
+		rig_tap(0, "kexec_file_load: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void power_off(void)
+{
+	sync();
+	reboot(LINUX_REBOOT_CMD_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+/*
+ * Which loader started this kernel: QEMU's direct boot (0xb0) or the
+ * kernel's own kexec_file loader (0xd0).
+ */
+static int boot_loader(void)
+{
+	unsigned char bp[0x220];
+
+	if (rig_read_file("/sys/kernel/boot_params/data", bp, sizeof(bp)) <
+	    (int)sizeof(bp))
+		return -1;
+	return bp[0x210] & 0xf0;
+}
+
+static void check_generation(void)
+{
+	int loader = boot_loader();
+
+	if (rig.gen == 1)
+		rig_tap(loader == 0xb0, "cold boot by QEMU (loader 0x%02x)",
+			loader);
+	else
+		rig_tap(loader == 0xd0, "booted by kexec_file_load (loader 0x%02x)",
+			loader);
+}
+
+static int scenario_chain(void)
+{
+	return 0;
+}
+
+static const struct scenario {
+	const char *name;
+	int (*run)(void);
+} scenarios[] = {
+	{ "chain", scenario_chain },
+};
+
+int main(void)
+{
+	const struct scenario *sc = NULL;
+	char name[64];
+	size_t i;
+	int ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	mount_fs();
+	if (rig_read_file("/proc/cmdline", cmdline, sizeof(cmdline) - 1) < 0) {
+		rig_log("cannot read /proc/cmdline");
+		power_off();
+	}
+	rig.gen = rig_param_long("rig.gen", 1);
+	rig.gens = rig_param_long("rig.gens", 1);
+	if (!rig_param("rig.scenario", name, sizeof(name)))
+		strcpy(name, "chain");
+	rig_log("gen=%d of %d scenario=%s uptime_ms=%lu", rig.gen, rig.gens,
+		name, uptime_ms());
+
+	if (rig_param_long("rig.panic", 0) == rig.gen) {
+		rig_log("gen=%d: exiting init on purpose to panic the kernel",
+			rig.gen);
+		return 1;
+	}
+	if (rig_param_long("rig.hang", 0) == rig.gen) {
+		rig_log("gen=%d: hanging on purpose", rig.gen);
+		for (;;)
+			pause();
+	}
+
+	check_generation();
+	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (!strcmp(scenarios[i].name, name))
+			sc = &scenarios[i];
+	if (!sc) {
+		rig_tap(0, "unknown scenario %s", name);
+		rig_log("gen=%d done next=poweroff", rig.gen);
+		power_off();
+	}
+	ret = sc->run();
+	if (ret)
+		rig_tap(0, "scenario %s step failed: %d", name, ret);
+
+	if (rig.gen < rig.gens && !rig.failed) {
+		if (rig_kexec_file() == 0) {
+			rig_log("gen=%d done next=kexec uptime_ms=%lu", rig.gen,
+				uptime_ms());
+			sync();
+			reboot(LINUX_REBOOT_CMD_KEXEC);
+			rig_tap(0, "reboot(KEXEC) returned: %s", strerror(errno));
+		}
+	}
+	rig_log("gen=%d done next=poweroff uptime_ms=%lu", rig.gen, uptime_ms());
+	power_off();
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rig.h - shared state and helpers of the VM rig's init and its scenarios.
+ */
+#ifndef RIG_H
+#define RIG_H
+
+#include <stddef.h>
+
+struct rig {
+	int gen;	/* this generation, 1 = cold boot */
+	int gens;	/* last generation of the chain */
+	int failed;	/* number of failed checks so far */
+};
+
+extern struct rig rig;
+
+void rig_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rig_tap(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const char *rig_param(const char *key, char *buf, size_t len);
+long rig_param_long(const char *key, long def);
+int rig_read_file(const char *path, void *buf, size_t len);
+int rig_kexec_file(void);
+
+const char *cmdline_get(const char *cmdline, const char *key, char *buf,
+			size_t len);
+int cmdline_set(char *out, size_t len, const char *cmdline, const char *key,
+		long value);
+
+#endif
