@@ -33,7 +33,7 @@ demo: initramfs
 	@python3 tests/vm/demo.py
 
 clean:
-	rm -rf $(B)/kernel* $(B)/initramfs* $(B)/tools $(B)/unit $(B)/logs $(B)/results.tap
+	rm -rf $(B)/accel $(B)/kernel* $(B)/initramfs* $(B)/tools $(B)/unit $(B)/logs $(B)/results.tap
 
 distclean:
 	rm -rf $(B)

@@ -41,11 +41,22 @@ def accel():
     if want != "auto":
         _accel = want
         return _accel
+    cache = os.path.join(BUILD, "accel")
+    try:
+        with open(cache) as f:
+            _accel = f.read().strip()
+        if _accel in ("kvm", "tcg"):
+            return _accel
+    except OSError:
+        pass
     _accel = "tcg"
     if os.access("/dev/kvm", os.R_OK | os.W_OK):
         _accel = "kvm"
         res = run("chain@kvm-probe", gens=1, boot_timeout=20)
         _accel = "kvm" if res.ok else "tcg"
+    os.makedirs(BUILD, exist_ok=True)
+    with open(cache, "w") as f:
+        f.write(_accel + "\n")
     return _accel
 
 
@@ -74,11 +85,13 @@ class Result:
 TAP_RE = re.compile(r"RIG: (ok|not ok) - (.*)$")
 DONE_RE = re.compile(r"RIG: gen=(\d+) done next=(\w+)")
 START_RE = re.compile(r"RIG: gen=(\d+) of (\d+) .*uptime_ms=(\d+)")
-KTAP_RE = re.compile(r"^\s*(ok|not ok) (\d+) ([\w.-]+)(.*)$")
+KTAP_CASE_RE = re.compile(r"^\[\s*[\d.]+\]\s{4,}(ok|not ok) \d+ (\S+)(.*)$")
+KTAP_SUITE_RE = re.compile(r"^\[\s*[\d.]+\]\s+# Subtest: (\S+)")
 
 
 def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
-        chain_timeout=None, variant=None, qemu_extra=(), expect_gens=None):
+        chain_timeout=None, variant=None, qemu_extra=(), expect_gens=None,
+        kunit=False):
     """Boot scenario @name for @gens generations and collect its results."""
     suffix = "-" + variant if variant else ""
     kernel = os.path.join(BUILD, "kernel" + suffix, "arch/x86/boot/bzImage")
@@ -89,6 +102,8 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
     logdir = os.path.join(BUILD, "logs")
     os.makedirs(logdir, exist_ok=True)
     res.logfile = os.path.join(logdir, name + ".log")
+    if not kunit:
+        append = "kunit.enable=0 " + append
     cmdline = ("console=ttyS0 retain_initrd panic=1 oops=panic "
                "rig.scenario=%s rig.gen=1 rig.gens=%d %s" %
                (name.split("@")[0], gens, append)).strip()
@@ -99,6 +114,7 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
     start = time.monotonic()
     last_boot = start
     gen = 0
+    suite = "?"
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     buf = b""
@@ -141,6 +157,15 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
                 m = TAP_RE.search(line)
                 if m:
                     res.checks.append((m.group(1) == "ok", m.group(2)))
+                m = KTAP_SUITE_RE.match(line)
+                if m:
+                    suite = m.group(1)
+                m = KTAP_CASE_RE.match(line)
+                if m:
+                    res.checks.append((m.group(1) == "ok",
+                                       "gen%d: kunit %s.%s%s" %
+                                       (gen, suite, m.group(2),
+                                        m.group(3).rstrip())))
                 m = DONE_RE.search(line)
                 if m:
                     res.gens_done.append(int(m.group(1)))

@@ -23,6 +23,8 @@ def expect_hang(res):
 
 
 SCENARIOS = [
+    {"name": "kunit",
+     "run": dict(name="chain@kunit", gens=1, mem="512M", smp=2, kunit=True)},
     {"name": "chain",
      "run": dict(name="chain", gens=3, mem="512M", smp=2)},
     {"name": "rig-panic",

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * core.c - the KHO preservation API toward drivers.
+ */
+
+/**
+ * DOC: KHO preservation API
+ *
+ * A driver that wants memory to survive kexec preserves it with one of:
+ *
+ * - kho_preserve_folio(): the whole folio, at its order;
+ * - kho_preserve_pages(): a run of order-0 pages, recorded as the largest
+ *   naturally aligned blocks that tile it.
+ *
+ * and takes it back with kho_unpreserve_folio() / kho_unpreserve_pages()
+ * (same folio or same run). Each call changes the tracker at once and
+ * either fully succeeds or leaves it unchanged. The driver then describes
+ * its state in a blob of its own (normally a small FDT in preserved
+ * memory) and names it with kho_add_subtree(); kho_remove_subtree() drops
+ * it. Nothing has to happen at kexec time: the tracker and the state tree
+ * are kept up to date by these calls and are handed over as they are.
+ *
+ * There is one way to preserve memory and it is this API: the state tree
+ * never preserves anything because of what a client's blob contains.
+ */
+
+#define pr_fmt(fmt) "KHO: " fmt
+
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/printk.h>
+
+#include "internal.h"
+
+/**
+ * struct kho_outgoing - what this kernel will hand over
+ * @tracker: the preserved memory
+ * @tree: the state tree naming the tracker and the clients' blobs
+ * @ready: both are set up
+ */
+struct kho_outgoing {
+	struct kho_tracker tracker;
+	struct kho_tree tree;
+	bool ready;
+};
+
+static struct kho_outgoing kho_out;
+
+/**
+ * kho_is_enabled() - whether KHO is usable in this boot
+ *
+ * Return: true once the tracker and state tree exist.
+ */
+bool kho_is_enabled(void)
+{
+	return READ_ONCE(kho_out.ready);
+}
+EXPORT_SYMBOL_GPL(kho_is_enabled);
+
+static bool range_is_ram(unsigned long pfn, unsigned long nr)
+{
+	unsigned long end = pfn + nr;
+
+	if (!nr || end < pfn || end > max_pfn)
+		return false;
+	return pfn_valid(pfn) && pfn_valid(end - 1);
+}
+
+/* Largest order of a naturally aligned block at @pfn within @nr pages. */
+static unsigned int block_order(unsigned long pfn, unsigned long nr)
+{
+	unsigned int order = ilog2(nr);
+
+	if (pfn)
+		order = min_t(unsigned int, order, __ffs(pfn));
+	return min_t(unsigned int, order, MAX_PAGE_ORDER);
+}
+
+static int undo_range(unsigned long pfn, unsigned long end, bool was_set)
+{
+	while (pfn < end) {
+		unsigned int order = block_order(pfn, end - pfn);
+
+		if (was_set)
+			kho_tracker_clear(&kho_out.tracker, pfn, order);
+		else
+			kho_tracker_set(&kho_out.tracker, pfn, order);
+		pfn += 1UL << order;
+	}
+	return 0;
+}
+
+/**
+ * kho_preserve_range() - preserve a run of pfns as aligned blocks
+ * @pfn: first pfn
+ * @nr: number of pages
+ *
+ * The run is tiled by the largest naturally aligned blocks (at most
+ * MAX_PAGE_ORDER) from its start; each is set in the tracker. If one
+ * fails, the ones already set are cleared again.
+ *
+ * Return: 0, -EOPNOTSUPP when KHO is off, -EFAULT when the run is not all
+ * RAM, or the tracker's error (-EEXIST, -ENOMEM, ...).
+ */
+int kho_preserve_range(unsigned long pfn, unsigned long nr)
+{
+	unsigned long p = pfn, end = pfn + nr;
+	int err;
+
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	if (!range_is_ram(pfn, nr))
+		return -EFAULT;
+	while (p < end) {
+		unsigned int order = block_order(p, end - p);
+
+		err = kho_tracker_set(&kho_out.tracker, p, order);
+		if (err) {
+			undo_range(pfn, p, true);
+			return err;
+		}
+		p += 1UL << order;
+	}
+	return 0;
+}
+
+/**
+ * kho_unpreserve_range() - undo kho_preserve_range() on the same run
+ * @pfn: first pfn
+ * @nr: number of pages
+ *
+ * Return: 0, -EOPNOTSUPP, -EFAULT, or -ENOENT if some block of the run was
+ * not preserved as kho_preserve_range() would have; then nothing changes.
+ */
+int kho_unpreserve_range(unsigned long pfn, unsigned long nr)
+{
+	unsigned long p = pfn, end = pfn + nr;
+	int err;
+
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	if (!range_is_ram(pfn, nr))
+		return -EFAULT;
+	while (p < end) {
+		unsigned int order = block_order(p, end - p);
+
+		err = kho_tracker_clear(&kho_out.tracker, p, order);
+		if (err) {
+			undo_range(pfn, p, false);
+			return err;
+		}
+		p += 1UL << order;
+	}
+	return 0;
+}
+
+/**
+ * kho_preserve_folio() - keep a folio, contents and order, across kexec
+ * @folio: the folio
+ *
+ * The next kernel gets it back with kho_restore_folio() at the same
+ * physical address with the same order.
+ *
+ * Return: 0; -EEXIST if it is already preserved; -ENOMEM; -EOPNOTSUPP when
+ * KHO is off. On error nothing changes.
+ */
+int kho_preserve_folio(struct folio *folio)
+{
+	unsigned long pfn = folio_pfn(folio);
+	unsigned int order = folio_order(folio);
+
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	if (!range_is_ram(pfn, 1UL << order))
+		return -EFAULT;
+	return kho_tracker_set(&kho_out.tracker, pfn, order);
+}
+EXPORT_SYMBOL_GPL(kho_preserve_folio);
+
+/**
+ * kho_unpreserve_folio() - stop keeping a folio
+ * @folio: a folio given to kho_preserve_folio()
+ *
+ * Return: 0, or -ENOENT if the folio is not preserved at its order.
+ */
+int kho_unpreserve_folio(struct folio *folio)
+{
+	unsigned long pfn = folio_pfn(folio);
+	unsigned int order = folio_order(folio);
+
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	if (!range_is_ram(pfn, 1UL << order))
+		return -EFAULT;
+	return kho_tracker_clear(&kho_out.tracker, pfn, order);
+}
+EXPORT_SYMBOL_GPL(kho_unpreserve_folio);
+
+/**
+ * kho_preserve_pages() - keep a run of order-0 pages across kexec
+ * @page: first page of the run
+ * @nr: number of pages
+ *
+ * See kho_preserve_range(); the next kernel takes the same run back with
+ * kho_restore_pages().
+ *
+ * Return: 0 or a negative errno; on error nothing changes.
+ */
+int kho_preserve_pages(struct page *page, unsigned long nr)
+{
+	return kho_preserve_range(page_to_pfn(page), nr);
+}
+EXPORT_SYMBOL_GPL(kho_preserve_pages);
+
+/**
+ * kho_unpreserve_pages() - stop keeping a run given to kho_preserve_pages()
+ * @page: first page of the run
+ * @nr: number of pages
+ *
+ * Return: 0 or a negative errno; on error nothing changes.
+ */
+int kho_unpreserve_pages(struct page *page, unsigned long nr)
+{
+	return kho_unpreserve_range(page_to_pfn(page), nr);
+}
+EXPORT_SYMBOL_GPL(kho_unpreserve_pages);
+
+/**
+ * kho_preserved_order() - is a pfn preserved, and in which block
+ * @pfn: the pfn
+ * @start: if not NULL, set to the first pfn of the block containing @pfn
+ *
+ * Return: the block's order, -ENOENT if @pfn is not preserved, or
+ * -EOPNOTSUPP when KHO is off.
+ */
+int kho_preserved_order(unsigned long pfn, unsigned long *start)
+{
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	return kho_tracker_lookup(&kho_out.tracker, pfn, start);
+}
+EXPORT_SYMBOL_GPL(kho_preserved_order);
+
+/**
+ * kho_add_subtree() - name a client's blob in the state tree
+ * @name: the client's name (see kho_tree_add() for the rules)
+ * @blob: the blob, in memory the client preserves itself
+ * @size: its size in bytes
+ *
+ * May be called at any time, concurrently with other calls of the API.
+ * After kexec the client finds the blob by @name.
+ *
+ * Return: 0, -EINVAL, -EEXIST, -ENOSPC or -EOPNOTSUPP; on error nothing
+ * changes.
+ */
+int kho_add_subtree(const char *name, void *blob, size_t size)
+{
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	return kho_tree_add(&kho_out.tree, name, virt_to_phys(blob), size);
+}
+EXPORT_SYMBOL_GPL(kho_add_subtree);
+
+/**
+ * kho_remove_subtree() - drop a client's blob from the state tree
+ * @name: the name given to kho_add_subtree()
+ *
+ * Return: 0, -ENOENT, -EINVAL or -EOPNOTSUPP.
+ */
+int kho_remove_subtree(const char *name)
+{
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	return kho_tree_remove(&kho_out.tree, name);
+}
+EXPORT_SYMBOL_GPL(kho_remove_subtree);
+
+/**
+ * kho_root_phys() - physical address of the outgoing state tree
+ *
+ * Return: the address, or 0 when KHO is off.
+ */
+phys_addr_t kho_root_phys(void)
+{
+	return kho_is_enabled() ? virt_to_phys(kho_out.tree.fdt) : 0;
+}
+
+static int __init kho_out_init(void)
+{
+	int err;
+
+	err = kho_tracker_init(&kho_out.tracker, NR_PAGE_ORDERS);
+	if (err)
+		goto fail;
+	err = kho_tree_init(&kho_out.tree,
+			    kho_tracker_root_phys(&kho_out.tracker));
+	if (err) {
+		kho_tracker_destroy(&kho_out.tracker);
+		goto fail;
+	}
+	/* The state tree's own page is preserved like any other. */
+	err = kho_tracker_set(&kho_out.tracker,
+			      PHYS_PFN(virt_to_phys(kho_out.tree.fdt)), 0);
+	if (err) {
+		kho_tree_destroy(&kho_out.tree);
+		kho_tracker_destroy(&kho_out.tracker);
+		goto fail;
+	}
+	WRITE_ONCE(kho_out.ready, true);
+	pr_info("ready: state tree at %pa\n", &(phys_addr_t){ kho_root_phys() });
+	return 0;
+fail:
+	pr_err("cannot set up the outgoing state: %d; KHO is off\n", err);
+	return 0;
+}
+core_initcall(kho_out_init);

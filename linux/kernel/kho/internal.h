@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * internal.h - KHO's internal interfaces: the tracker and the state tree.
+ *
+ * Both are plain data structures over pages; they need only page
+ * allocation, phys/virt conversion, bitops and libfdt, so the same source
+ * builds in user space (tests/unit) with a small shim of these headers.
+ */
+#ifndef _KERNEL_KHO_INTERNAL_H
+#define _KERNEL_KHO_INTERNAL_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+
+/* On-page format of the tracker; see Documentation/kho/format.rst. */
+#define KHO_MEM_MAGIC		0x4b484f4d454d3031ULL	/* "KHOMEM01" */
+#define KHO_MEM_VERSION		1
+#define KHO_NODE_SIZE		4096
+#define KHO_NODE_SHIFT		12
+#define KHO_LEAF_BITS_SHIFT	15	/* 32768 bits in a leaf page */
+#define KHO_LEAF_BITS		(1UL << KHO_LEAF_BITS_SHIFT)
+#define KHO_SLOTS_SHIFT		9	/* 512 u64 slots in a table page */
+#define KHO_SLOTS		(1UL << KHO_SLOTS_SHIFT)
+#define KHO_PHYS_BITS		52
+#define KHO_PFN_BITS		(KHO_PHYS_BITS - KHO_NODE_SHIFT)
+#define KHO_MAX_ORDERS		32
+#define KHO_HEIGHT_MASK		0xfffULL
+#define KHO_MAX_HEIGHT		3
+
+/**
+ * struct kho_mem_root - the tracker's root page, the handed-over format
+ * @magic: %KHO_MEM_MAGIC
+ * @version: %KHO_MEM_VERSION
+ * @nr_orders: number of entries used in @top (orders 0 .. @nr_orders - 1)
+ * @page_shift: PAGE_SHIFT of the kernel that built the tracker
+ * @reserved: zero
+ * @top: per order, physical address of the top table page ORed with the
+ *	 tree's height (number of table levels, 1..%KHO_MAX_HEIGHT), or 0
+ *	 when nothing of that order was ever preserved
+ *
+ * All fields are little-endian. The rest of the page is zero.
+ */
+struct kho_mem_root {
+	u64 magic;
+	u32 version;
+	u32 nr_orders;
+	u32 page_shift;
+	u32 reserved;
+	u64 top[KHO_MAX_ORDERS];
+};
+
+/**
+ * struct kho_tracker - an in-memory tracker
+ * @root: its root page
+ * @nr_orders: orders it accepts (NR_PAGE_ORDERS of this kernel)
+ * @max_pfn: first pfn it refuses (top of the 52-bit physical space by
+ *	     default; callers check RAM themselves)
+ */
+struct kho_tracker {
+	struct kho_mem_root *root;
+	unsigned int nr_orders;
+	unsigned long max_pfn;
+};
+
+/**
+ * typedef kho_walk_fn - callback of kho_tracker_walk()
+ * @pfn: first pfn of a preserved block
+ * @order: its order
+ * @arg: the walk's argument
+ *
+ * Return: 0 to go on, anything else stops the walk and is returned.
+ */
+typedef int (*kho_walk_fn)(unsigned long pfn, unsigned int order, void *arg);
+
+/**
+ * typedef kho_node_fn - callback of kho_tracker_walk_nodes()
+ * @phys: physical address of one of the tracker's own pages
+ * @arg: the walk's argument
+ *
+ * Return: 0 to go on, anything else stops the walk and is returned.
+ */
+typedef int (*kho_node_fn)(phys_addr_t phys, void *arg);
+
+int kho_tracker_init(struct kho_tracker *t, unsigned int nr_orders);
+int kho_tracker_attach(struct kho_tracker *t, phys_addr_t root_phys);
+void kho_tracker_destroy(struct kho_tracker *t);
+int kho_tracker_set(struct kho_tracker *t, unsigned long pfn,
+		    unsigned int order);
+int kho_tracker_clear(struct kho_tracker *t, unsigned long pfn,
+		      unsigned int order);
+int kho_tracker_lookup(const struct kho_tracker *t, unsigned long pfn,
+		       unsigned long *start);
+int kho_tracker_walk(const struct kho_tracker *t, unsigned long from_pfn,
+		     kho_walk_fn fn, void *arg);
+int kho_tracker_walk_nodes(const struct kho_tracker *t, kho_node_fn fn,
+			   void *arg);
+phys_addr_t kho_tracker_root_phys(const struct kho_tracker *t);
+
+/* State tree */
+#define KHO_FDT_COMPATIBLE	"linux-6.12,kho-v1"
+#define KHO_MEM_NODE		"preserved-memory"
+#define KHO_MEM_COMPATIBLE	"linux-6.12,kho-mem-v1"
+#define KHO_MEM_PROP		"tracker"
+#define KHO_BLOB_PROP		"blob"
+#define KHO_NAME_MAX		63
+
+/**
+ * struct kho_tree - the outgoing state tree
+ * @fdt: one page holding the root FDT, edited in place
+ * @lock: serialises edits of @fdt
+ */
+struct kho_tree {
+	void *fdt;
+	struct mutex lock;
+};
+
+int kho_tree_init(struct kho_tree *tree, phys_addr_t mem_root);
+void kho_tree_destroy(struct kho_tree *tree);
+int kho_tree_add(struct kho_tree *tree, const char *name, phys_addr_t phys,
+		 u64 size);
+int kho_tree_remove(struct kho_tree *tree, const char *name);
+int kho_fdt_check_root(const void *fdt, size_t size, phys_addr_t *mem_root);
+int kho_fdt_get_subtree(const void *fdt, const char *name, phys_addr_t *phys,
+			u64 *size);
+
+/* core.c */
+int kho_preserve_range(unsigned long pfn, unsigned long nr);
+int kho_unpreserve_range(unsigned long pfn, unsigned long nr);
+phys_addr_t kho_root_phys(void);
+
+#endif /* _KERNEL_KHO_INTERNAL_H */

@@ -1,0 +1,2 @@
+#include <asm/errno.h>
+#include "../kho_shim.h"
