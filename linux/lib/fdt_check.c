@@ -27,7 +27,7 @@ int fdt_check_full(const void *fdt, size_t bufsize)
 {
 	int depth = 0, offset = 0, next, err, len;
 	bool root_seen = false;
-	uint32_t tag;
+	u32 tag;
 
 	if (bufsize < sizeof(struct fdt_header))
 		return -FDT_ERR_TRUNCATED;

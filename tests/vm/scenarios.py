@@ -27,6 +27,20 @@ SCENARIOS = [
      "run": dict(name="chain@kunit", gens=1, mem="512M", smp=2, kunit=True)},
     {"name": "chain",
      "run": dict(name="chain", gens=3, mem="512M", smp=2)},
+    {"name": "kho-chain",
+     "run": dict(name="kho", gens=4, mem="1G", smp=2, append="kho=on")},
+    {"name": "kho-512M-2G",
+     "run": dict(name="kho@big", gens=3, mem="2G", smp=2, boot_timeout=300,
+                 append="kho=on test_kho.size=512M")},
+    {"name": "kho-off-in-gen2",
+     "run": dict(name="kho@off", gens=3, mem="512M", smp=2,
+                 append="kho=on rig.next.kho=- rig.next.rig.expect=refused "
+                        "rig.next.rig.expect_reason=kho=on rig.kho_off=1")},
+    {"name": "kho-bad-root",
+     "run": dict(name="kho@badroot", gens=2, mem="512M", smp=2,
+                 append="kho=on kho_root=0x1000 rig.expect=refused "
+                        "rig.expect_reason=kho_root rig.next.kho_root=- "
+                        "rig.next.rig.expect=none")},
     {"name": "rig-panic",
      "run": dict(name="chain@panic", gens=3, append="rig.panic=2"),
      "check": expect_panic},

@@ -6,6 +6,7 @@
  * generation) and its unit test in tests/unit.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rig.h"
@@ -53,14 +54,14 @@ const char *cmdline_get(const char *cmdline, const char *key, char *buf,
  * @cmdline: input command line
  * @key: key to set; every "@key=" word is replaced, and one is appended
  *	 if there was none
- * @value: the new value
+ * @value: the new value; NULL removes every "@key=" word instead
  *
  * Words are joined by single spaces; a trailing newline is dropped.
  *
  * Return: 0, or -1 when @out was too small (it is then truncated).
  */
 int cmdline_set(char *out, size_t len, const char *cmdline, const char *key,
-		long value)
+		const char *value)
 {
 	size_t klen = strlen(key), o = 0;
 	const char *p = cmdline;
@@ -76,23 +77,81 @@ int cmdline_set(char *out, size_t len, const char *cmdline, const char *key,
 		if (!w)
 			break;
 		if (w > klen && !strncmp(p, key, klen) && p[klen] == '=') {
-			n = snprintf(out + o, len - o, "%s%s=%ld", o ? " " : "",
-				     key, value);
 			found = 1;
-		} else {
-			n = snprintf(out + o, len - o, "%s%.*s", o ? " " : "",
-				     (int)w, p);
+			p += w;
+			if (!value)
+				continue;
+			n = snprintf(out + o, len - o, "%s%s=%s", o ? " " : "",
+				     key, value);
+			if (n < 0 || (size_t)n >= len - o)
+				return -1;
+			o += n;
+			continue;
 		}
+		n = snprintf(out + o, len - o, "%s%.*s", o ? " " : "", (int)w,
+			     p);
 		if (n < 0 || (size_t)n >= len - o)
 			return -1;
 		o += n;
 		p += w;
 	}
-	if (!found) {
-		n = snprintf(out + o, len - o, "%s%s=%ld", o ? " " : "", key,
+	if (!found && value) {
+		n = snprintf(out + o, len - o, "%s%s=%s", o ? " " : "", key,
 			     value);
 		if (n < 0 || (size_t)n >= len - o)
 			return -1;
 	}
 	return 0;
+}
+
+/**
+ * kv_get() - value of a "key: value" line in @text
+ * @text: lines of "key: value" (debugfs status files)
+ * @key: the key
+ * @buf: where the value is copied (truncated, NUL terminated)
+ * @len: size of @buf
+ *
+ * Return: @buf, or NULL when no line starts with "@key:".
+ */
+const char *kv_get(const char *text, const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ':') {
+			const char *v = p + klen + 1;
+			size_t n;
+
+			while (*v == ' ')
+				v++;
+			n = strcspn(v, "\n");
+			if (n >= len)
+				n = len - 1;
+			memcpy(buf, v, n);
+			buf[n] = '\0';
+			return buf;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+/**
+ * kv_long() - numeric value of a "key: value" line
+ * @text: the lines
+ * @key: the key
+ * @def: returned when the key is missing
+ *
+ * Return: the value (decimal or 0x hex), or @def.
+ */
+long kv_long(const char *text, const char *key, long def)
+{
+	char buf[32];
+
+	if (!kv_get(text, key, buf, sizeof(buf)))
+		return def;
+	return strtol(buf, NULL, 0);
 }

@@ -37,6 +37,8 @@
 
 #include "rig.h"
 
+int scenario_kho(void);
+
 struct rig rig;
 
 static char cmdline[4096];
@@ -115,11 +117,20 @@ static unsigned long uptime_ms(void)
 
 int rig_kexec_file(void)
 {
-	static char next[4096];
+	static char next[4096], tmp[4096];
+	char gen[16];
 	int kfd, ifd;
 	long ret;
 
-	cmdline_set(next, sizeof(next), cmdline, "rig.gen", rig.gen + 1);
+	snprintf(gen, sizeof(gen), "%d", rig.gen + 1);
+	cmdline_set(next, sizeof(next), cmdline, "rig.gen", gen);
+	/* rig.next.KEY=VALUE: set KEY=VALUE (or drop KEY if VALUE is "-") */
+	for (int i = 0; i < rig.nr_next; i++) {
+		memcpy(tmp, next, sizeof(tmp));
+		cmdline_set(next, sizeof(next), tmp, rig.next_key[i],
+			    strcmp(rig.next_val[i], "-") ? rig.next_val[i] :
+							   NULL);
+	}
 	kfd = open("/boot/bzImage", O_RDONLY);
 	ifd = open("/sys/firmware/initrd", O_RDONLY);
 	if (kfd < 0 || ifd < 0) {
@@ -181,7 +192,34 @@ static const struct scenario {
 	int (*run)(void);
 } scenarios[] = {
 	{ "chain", scenario_chain },
+	{ "kho", scenario_kho },
 };
+
+static void parse_next_words(void)
+{
+	const char *p = cmdline;
+
+	while ((p = strstr(p, "rig.next.")) && rig.nr_next < 8) {
+		size_t k, v;
+
+		if (p != cmdline && p[-1] != ' ') {
+			p++;
+			continue;
+		}
+		p += strlen("rig.next.");
+		k = strcspn(p, "= \n");
+		if (p[k] != '=' || k >= sizeof(rig.next_key[0]))
+			continue;
+		v = strcspn(p + k + 1, " \n");
+		if (v >= sizeof(rig.next_val[0]))
+			continue;
+		memcpy(rig.next_key[rig.nr_next], p, k);
+		rig.next_key[rig.nr_next][k] = '\0';
+		memcpy(rig.next_val[rig.nr_next], p + k + 1, v);
+		rig.next_val[rig.nr_next][v] = '\0';
+		rig.nr_next++;
+	}
+}
 
 int main(void)
 {
@@ -198,6 +236,7 @@ int main(void)
 	}
 	rig.gen = rig_param_long("rig.gen", 1);
 	rig.gens = rig_param_long("rig.gens", 1);
+	parse_next_words();
 	if (!rig_param("rig.scenario", name, sizeof(name)))
 		strcpy(name, "chain");
 	rig_log("gen=%d of %d scenario=%s uptime_ms=%lu", rig.gen, rig.gens,

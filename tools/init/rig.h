@@ -11,6 +11,9 @@ struct rig {
 	int gen;	/* this generation, 1 = cold boot */
 	int gens;	/* last generation of the chain */
 	int failed;	/* number of failed checks so far */
+	int nr_next;	/* rig.next.KEY=VAL words: changes for the next gen */
+	char next_key[8][32];
+	char next_val[8][64];
 };
 
 extern struct rig rig;
@@ -26,6 +29,8 @@ int rig_kexec_file(void);
 const char *cmdline_get(const char *cmdline, const char *key, char *buf,
 			size_t len);
 int cmdline_set(char *out, size_t len, const char *cmdline, const char *key,
-		long value);
+		const char *value);
+const char *kv_get(const char *text, const char *key, char *buf, size_t len);
+long kv_long(const char *text, const char *key, long def);
 
 #endif

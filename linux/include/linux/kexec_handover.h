@@ -11,9 +11,58 @@
 
 struct folio;
 struct page;
+struct kexec_buf;
+struct kexec_segment;
+struct resource;
+
+#define KHO_MAX_SCRATCH		16
+#define KHO_SETUP_MAGIC		0x5055544553484f4bULL	/* "KHOSETUP" */
+#define KHO_SETUP_VERSION	1
+
+/**
+ * struct kho_scratch - one scratch area
+ * @addr: physical start, pageblock aligned
+ * @size: size in bytes, pageblock aligned
+ */
+struct kho_scratch {
+	__u64 addr;
+	__u64 size;
+};
+
+/**
+ * struct kho_setup_data - what an architecture's boot protocol carries
+ * @magic: %KHO_SETUP_MAGIC
+ * @version: %KHO_SETUP_VERSION
+ * @nr_scratch: valid entries in @scratch
+ * @root: physical address of the state tree (one page of FDT)
+ * @scratch: the scratch areas, where the incoming kernel may allocate
+ *	     before it knows the preserved memory
+ *
+ * On x86 it is the payload of a setup_data entry of type SETUP_KEXEC_KHO.
+ * All fields are little-endian.
+ */
+struct kho_setup_data {
+	__u64 magic;
+	__u32 version;
+	__u32 nr_scratch;
+	__u64 root;
+	struct kho_scratch scratch[KHO_MAX_SCRATCH];
+};
+
+typedef int (*kho_hole_fn)(struct resource *res, void *arg);
 
 #ifdef CONFIG_KEXEC_HANDOVER
 bool kho_is_enabled(void);
+void kho_parse_setup_data(u64 pa, u32 len);
+void kho_scratch_early_init(phys_addr_t always_scratch_end);
+void kho_memory_init(void);
+void kho_fill_setup_data(struct kho_setup_data *sd);
+int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn);
+int kho_check_segments(const struct kexec_segment *segs, unsigned long nr);
+int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size);
+struct folio *kho_restore_folio(phys_addr_t phys);
+struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr);
+bool kho_is_incoming_preserved(unsigned long pfn);
 int kho_preserve_folio(struct folio *folio);
 int kho_unpreserve_folio(struct folio *folio);
 int kho_preserve_pages(struct page *page, unsigned long nr);
@@ -23,6 +72,55 @@ int kho_add_subtree(const char *name, void *blob, size_t size);
 int kho_remove_subtree(const char *name);
 #else
 static inline bool kho_is_enabled(void)
+{
+	return false;
+}
+
+static inline void kho_parse_setup_data(u64 pa, u32 len)
+{
+}
+
+static inline void kho_scratch_early_init(phys_addr_t always_scratch_end)
+{
+}
+
+static inline void kho_memory_init(void)
+{
+}
+
+static inline void kho_fill_setup_data(struct kho_setup_data *sd)
+{
+}
+
+static inline int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn)
+{
+	return 0;
+}
+
+static inline int kho_check_segments(const struct kexec_segment *segs,
+				     unsigned long nr)
+{
+	return 0;
+}
+
+static inline int kho_retrieve_subtree(const char *name, phys_addr_t *phys,
+				       u64 *size)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline struct folio *kho_restore_folio(phys_addr_t phys)
+{
+	return NULL;
+}
+
+static inline struct page *kho_restore_pages(phys_addr_t phys,
+					     unsigned long nr)
+{
+	return NULL;
+}
+
+static inline bool kho_is_incoming_preserved(unsigned long pfn)
 {
 	return false;
 }
@@ -62,5 +160,14 @@ static inline int kho_remove_subtree(const char *name)
 	return -EOPNOTSUPP;
 }
 #endif /* CONFIG_KEXEC_HANDOVER */
+
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+void kho_debug_memblock_alloc(phys_addr_t base, phys_addr_t size);
+#else
+static inline void kho_debug_memblock_alloc(phys_addr_t base,
+					    phys_addr_t size)
+{
+}
+#endif
 
 #endif /* _LINUX_KEXEC_HANDOVER_H */

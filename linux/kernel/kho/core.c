@@ -28,10 +28,12 @@
 
 #include <linux/init.h>
 #include <linux/io.h>
+#include <linux/kexec.h>
 #include <linux/kexec_handover.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/printk.h>
+#include <linux/string.h>
 
 #include "internal.h"
 
@@ -48,6 +50,13 @@ struct kho_outgoing {
 };
 
 static struct kho_outgoing kho_out;
+
+/* Stops a walk at the first block, recording where it starts. */
+static int first_block_fn(unsigned long pfn, unsigned int order, void *arg)
+{
+	*(unsigned long *)arg = pfn;
+	return 1;
+}
 
 /**
  * kho_is_enabled() - whether KHO is usable in this boot
@@ -69,8 +78,18 @@ static bool range_is_ram(unsigned long pfn, unsigned long nr)
 	return pfn_valid(pfn) && pfn_valid(end - 1);
 }
 
-/* Largest order of a naturally aligned block at @pfn within @nr pages. */
-static unsigned int block_order(unsigned long pfn, unsigned long nr)
+/**
+ * kho_block_order() - order of the next block when tiling a run of pages
+ * @pfn: where the block starts
+ * @nr: pages left in the run, at least one
+ *
+ * Preserve and restore tile a run the same way with this: the largest
+ * naturally aligned block at @pfn that fits in @nr pages, at most
+ * MAX_PAGE_ORDER.
+ *
+ * Return: the order.
+ */
+unsigned int kho_block_order(unsigned long pfn, unsigned long nr)
 {
 	unsigned int order = ilog2(nr);
 
@@ -82,7 +101,7 @@ static unsigned int block_order(unsigned long pfn, unsigned long nr)
 static int undo_range(unsigned long pfn, unsigned long end, bool was_set)
 {
 	while (pfn < end) {
-		unsigned int order = block_order(pfn, end - pfn);
+		unsigned int order = kho_block_order(pfn, end - pfn);
 
 		if (was_set)
 			kho_tracker_clear(&kho_out.tracker, pfn, order);
@@ -115,7 +134,7 @@ int kho_preserve_range(unsigned long pfn, unsigned long nr)
 	if (!range_is_ram(pfn, nr))
 		return -EFAULT;
 	while (p < end) {
-		unsigned int order = block_order(p, end - p);
+		unsigned int order = kho_block_order(p, end - p);
 
 		err = kho_tracker_set(&kho_out.tracker, p, order);
 		if (err) {
@@ -145,7 +164,7 @@ int kho_unpreserve_range(unsigned long pfn, unsigned long nr)
 	if (!range_is_ram(pfn, nr))
 		return -EFAULT;
 	while (p < end) {
-		unsigned int order = block_order(p, end - p);
+		unsigned int order = kho_block_order(p, end - p);
 
 		err = kho_tracker_clear(&kho_out.tracker, p, order);
 		if (err) {
@@ -288,9 +307,80 @@ phys_addr_t kho_root_phys(void)
 	return kho_is_enabled() ? virt_to_phys(kho_out.tree.fdt) : 0;
 }
 
+/**
+ * kho_fill_setup_data() - describe the handover for the boot protocol
+ * @sd: filled with the state tree's address and the scratch areas
+ */
+void kho_fill_setup_data(struct kho_setup_data *sd)
+{
+	memset(sd, 0, sizeof(*sd));
+	sd->magic = KHO_SETUP_MAGIC;
+	sd->version = KHO_SETUP_VERSION;
+	sd->root = kho_root_phys();
+	sd->nr_scratch = kho_nr_scratch;
+	memcpy(sd->scratch, kho_scratch, kho_nr_scratch * sizeof(*kho_scratch));
+}
+
+unsigned long kho_stat_alloc_outside_scratch;
+unsigned long kho_stat_segments_refused;
+
+/**
+ * kho_check_segments() - may these kexec segments be loaded?
+ * @segs: the segments (destination ranges)
+ * @nr: how many
+ *
+ * With KHO on, every segment must lie inside one scratch area, so it
+ * can overwrite nothing preserved and the next kernel can find it
+ * before it knows the preserved map. Logs the first offending range.
+ *
+ * Return: 0, -EADDRNOTAVAIL for a segment outside scratch, or -EBUSY for
+ * one over preserved memory.
+ */
+int kho_check_segments(const struct kexec_segment *segs, unsigned long nr)
+{
+	unsigned long i;
+
+	if (!kho_is_enabled())
+		return 0;
+	for (i = 0; i < nr; i++) {
+		phys_addr_t start = segs[i].mem, size = segs[i].memsz;
+		phys_addr_t end = start + size - 1;
+		unsigned long first;
+
+		if (!size)
+			continue;
+		if (!kho_in_scratch(start, size)) {
+			kho_stat_segments_refused++;
+			pr_err("kexec segment %pa-%pa is outside scratch; load refused\n",
+			       &start, &end);
+			return -EADDRNOTAVAIL;
+		}
+		first = ULONG_MAX;
+		kho_tracker_walk(&kho_out.tracker, PHYS_PFN(start),
+				 first_block_fn, &first);
+		if (kho_tracker_lookup(&kho_out.tracker, PHYS_PFN(start),
+				       NULL) >= 0 || first <= PHYS_PFN(end)) {
+			kho_stat_segments_refused++;
+			pr_err("kexec segment %pa-%pa overlaps preserved memory; load refused\n",
+			       &start, &end);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
 static int __init kho_out_init(void)
 {
+	u64 pairs[2 * KHO_MAX_SCRATCH];
+	unsigned int i;
 	int err;
+
+	if (!kho_enable)
+		return 0;
+	for (i = 0; i < kho_nr_scratch; i++) {
+		pairs[2 * i] = kho_scratch[i].addr;
+		pairs[2 * i + 1] = kho_scratch[i].size;
+	}
 
 	err = kho_tracker_init(&kho_out.tracker, NR_PAGE_ORDERS);
 	if (err)
@@ -301,9 +391,11 @@ static int __init kho_out_init(void)
 		kho_tracker_destroy(&kho_out.tracker);
 		goto fail;
 	}
+	err = kho_tree_set_scratch(&kho_out.tree, pairs, kho_nr_scratch);
 	/* The state tree's own page is preserved like any other. */
-	err = kho_tracker_set(&kho_out.tracker,
-			      PHYS_PFN(virt_to_phys(kho_out.tree.fdt)), 0);
+	err = err ?: kho_tracker_set(&kho_out.tracker,
+				     PHYS_PFN(virt_to_phys(kho_out.tree.fdt)),
+				     0);
 	if (err) {
 		kho_tree_destroy(&kho_out.tree);
 		kho_tracker_destroy(&kho_out.tracker);

@@ -9,6 +9,7 @@
 #ifndef _KERNEL_KHO_INTERNAL_H
 #define _KERNEL_KHO_INTERNAL_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/mutex.h>
 
@@ -18,9 +19,9 @@
 #define KHO_NODE_SIZE		4096
 #define KHO_NODE_SHIFT		12
 #define KHO_LEAF_BITS_SHIFT	15	/* 32768 bits in a leaf page */
-#define KHO_LEAF_BITS		(1UL << KHO_LEAF_BITS_SHIFT)
+#define KHO_LEAF_BITS		BIT(KHO_LEAF_BITS_SHIFT)
 #define KHO_SLOTS_SHIFT		9	/* 512 u64 slots in a table page */
-#define KHO_SLOTS		(1UL << KHO_SLOTS_SHIFT)
+#define KHO_SLOTS		BIT(KHO_SLOTS_SHIFT)
 #define KHO_PHYS_BITS		52
 #define KHO_PFN_BITS		(KHO_PHYS_BITS - KHO_NODE_SHIFT)
 #define KHO_MAX_ORDERS		32
@@ -94,6 +95,8 @@ int kho_tracker_walk(const struct kho_tracker *t, unsigned long from_pfn,
 		     kho_walk_fn fn, void *arg);
 int kho_tracker_walk_nodes(const struct kho_tracker *t, kho_node_fn fn,
 			   void *arg);
+int kho_tracker_check_nodes(const struct kho_tracker *t, kho_node_fn ok,
+			    void *arg);
 phys_addr_t kho_tracker_root_phys(const struct kho_tracker *t);
 
 /* State tree */
@@ -102,6 +105,7 @@ phys_addr_t kho_tracker_root_phys(const struct kho_tracker *t);
 #define KHO_MEM_COMPATIBLE	"linux-6.12,kho-mem-v1"
 #define KHO_MEM_PROP		"tracker"
 #define KHO_BLOB_PROP		"blob"
+#define KHO_SCRATCH_PROP	"scratch"
 #define KHO_NAME_MAX		63
 
 /**
@@ -111,7 +115,7 @@ phys_addr_t kho_tracker_root_phys(const struct kho_tracker *t);
  */
 struct kho_tree {
 	void *fdt;
-	struct mutex lock;
+	struct mutex lock;	/* serialises edits of @fdt */
 };
 
 int kho_tree_init(struct kho_tree *tree, phys_addr_t mem_root);
@@ -119,6 +123,8 @@ void kho_tree_destroy(struct kho_tree *tree);
 int kho_tree_add(struct kho_tree *tree, const char *name, phys_addr_t phys,
 		 u64 size);
 int kho_tree_remove(struct kho_tree *tree, const char *name);
+int kho_tree_set_scratch(struct kho_tree *tree, const u64 *pairs,
+			 unsigned int nr);
 int kho_fdt_check_root(const void *fdt, size_t size, phys_addr_t *mem_root);
 int kho_fdt_get_subtree(const void *fdt, const char *name, phys_addr_t *phys,
 			u64 *size);
@@ -127,5 +133,60 @@ int kho_fdt_get_subtree(const void *fdt, const char *name, phys_addr_t *phys,
 int kho_preserve_range(unsigned long pfn, unsigned long nr);
 int kho_unpreserve_range(unsigned long pfn, unsigned long nr);
 phys_addr_t kho_root_phys(void);
+unsigned int kho_block_order(unsigned long pfn, unsigned long nr);
+
+#ifdef __KERNEL__
+#include <linux/kexec_handover.h>
+
+/* scratch.c */
+extern struct kho_scratch kho_scratch[KHO_MAX_SCRATCH];
+extern unsigned int kho_nr_scratch;
+extern phys_addr_t kho_scratch_always_end;
+extern bool kho_enable;
+int kho_reserve_scratch(void);
+void kho_scratch_to_cma(void);
+bool kho_in_scratch(phys_addr_t start, phys_addr_t size);
+bool kho_overlaps_scratch(phys_addr_t start, phys_addr_t size);
+
+/* incoming.c */
+enum kho_in_state {
+	KHO_IN_NONE,		/* cold boot: no handover */
+	KHO_IN_PENDING,		/* scratch in use, map not checked yet */
+	KHO_IN_ACCEPTED,	/* preserved memory kept out of the allocator */
+	KHO_IN_REFUSED,		/* ignored; see @reason */
+};
+
+/**
+ * struct kho_incoming - what this kernel received
+ * @state: see &enum kho_in_state
+ * @found: the boot protocol carried a handover
+ * @released: unclaimed memory was given back to the allocator
+ * @root: physical address of the received state tree
+ * @fdt: the received state tree
+ * @tracker: the received tracker; a restore clears its block's bit
+ * @nodes: pages used by the received tracker
+ * @pages: pages preserved in the received tracker
+ * @unclaimed: pages nobody restored, released at late_initcall_sync
+ * @reason: why the handover was refused
+ */
+struct kho_incoming {
+	enum kho_in_state state;
+	bool found;
+	bool released;
+	phys_addr_t root;
+	void *fdt;
+	struct kho_tracker tracker;
+	unsigned long nodes;
+	unsigned long pages;
+	unsigned long unclaimed;
+	char reason[64];
+};
+
+extern struct kho_incoming kho_in;
+
+/* debug counters, shown in debugfs */
+extern unsigned long kho_stat_alloc_outside_scratch;
+extern unsigned long kho_stat_segments_refused;
+#endif
 
 #endif /* _KERNEL_KHO_INTERNAL_H */

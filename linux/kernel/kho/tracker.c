@@ -491,6 +491,60 @@ int kho_tracker_walk_nodes(const struct kho_tracker *t, kho_node_fn fn,
 	return ret;
 }
 
+static int check_table(const u64 *table, unsigned int level, kho_node_fn ok,
+		       void *arg)
+{
+	unsigned long slot;
+	int ret;
+
+	for (slot = 0; slot < KHO_SLOTS; slot++) {
+		u64 child = READ_ONCE(table[slot]);
+
+		if (!child)
+			continue;
+		ret = ok(child, arg);
+		if (!ret && level > 1)
+			ret = check_table(phys_to_virt(child), level - 1, ok,
+					  arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * kho_tracker_check_nodes() - check every node address before using it
+ * @t: a tracker attached with kho_tracker_attach(), root already checked
+ * @ok: called with each node's physical address before the node is read;
+ *	a non-zero return stops the walk
+ * @arg: passed to @ok
+ *
+ * The incoming kernel's guard against a tracker pointing anywhere: no
+ * node is dereferenced unless @ok accepted its address. Depth is bounded
+ * by %KHO_MAX_HEIGHT, so the walk ends for any input.
+ *
+ * Return: 0 if @ok accepted every node, else its first non-zero value.
+ */
+int kho_tracker_check_nodes(const struct kho_tracker *t, kho_node_fn ok,
+			    void *arg)
+{
+	unsigned int o;
+	int ret;
+
+	for (o = 0; o < t->nr_orders; o++) {
+		u64 e = READ_ONCE(t->root->top[o]);
+
+		if (!e)
+			continue;
+		ret = ok(e & ~KHO_HEIGHT_MASK, arg);
+		if (!ret)
+			ret = check_table(node_va(e), entry_height(e), ok, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static void free_table(u64 *table, unsigned int level)
 {
 	unsigned long slot;

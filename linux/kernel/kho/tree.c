@@ -180,6 +180,35 @@ int kho_tree_remove(struct kho_tree *tree, const char *name)
 }
 
 /**
+ * kho_tree_set_scratch() - record the scratch areas in the state tree
+ * @tree: the state tree
+ * @pairs: @nr pairs of (physical address, size)
+ * @nr: number of areas
+ *
+ * The ``scratch`` property lets a kernel started by a user-space
+ * kexec_load (no setup_data) find its scratch from the state tree alone.
+ *
+ * Return: 0, -ENOSPC or -EINVAL.
+ */
+int kho_tree_set_scratch(struct kho_tree *tree, const u64 *pairs,
+			 unsigned int nr)
+{
+	fdt64_t val[2 * 16];
+	unsigned int i;
+	int err;
+
+	if (!nr || nr > ARRAY_SIZE(val) / 2)
+		return -EINVAL;
+	for (i = 0; i < 2 * nr; i++)
+		val[i] = cpu_to_fdt64(pairs[i]);
+	mutex_lock(&tree->lock);
+	err = fdt_setprop(tree->fdt, 0, KHO_SCRATCH_PROP, val,
+			  2 * nr * sizeof(val[0]));
+	mutex_unlock(&tree->lock);
+	return err ? fdt_err(err) : 0;
+}
+
+/**
  * kho_fdt_check_root() - validate a state tree received from another kernel
  * @fdt: the page holding it
  * @size: bytes readable at @fdt

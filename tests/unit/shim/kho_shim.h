@@ -37,6 +37,7 @@ typedef u64 phys_addr_t;
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
 #define BITS_PER_LONG 64
+#define BIT(n) (1UL << (n))
 #define GFP_KERNEL 0
 #define NR_PAGE_ORDERS 11
 #define MAX_PAGE_ORDER 10

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * incoming.c - the kernel booted by a kexec handover: find, check and
+ * apply what the previous kernel preserved.
+ */
+
+/**
+ * DOC: KHO incoming side
+ *
+ * A kernel started by a KHO kexec goes through these steps:
+ *
+ * 1. kho_parse_setup_data() (x86: from parse_setup_data()) copies the
+ *    handover: the state tree's address and the scratch areas. Without a
+ *    setup_data entry, ``kho_root=`` on the command line names the state
+ *    tree, whose ``scratch`` property then gives the scratch areas (the
+ *    user-space kexec_load path).
+ * 2. kho_scratch_early_init(), right after memblock learns the memory
+ *    map, checks the scratch areas, marks them %MEMBLOCK_SCRATCH and puts
+ *    memblock in scratch-only mode: no early allocation can touch
+ *    preserved memory.
+ * 3. kho_memory_init(), from mm_core_init() before memory is released to
+ *    the buddy allocator, checks the state tree and every node and block
+ *    of the tracker, then keeps each preserved block and each tracker
+ *    page out of the buddy allocator with memblock_reserve(), leaves
+ *    scratch-only mode and makes scratch CMA again.
+ * 4. Drivers take their memory back with kho_retrieve_subtree(),
+ *    kho_restore_folio() and kho_restore_pages(). A restore clears the
+ *    block's bit in the incoming tracker, so a block is restored once.
+ * 5. At late_initcall_sync, every block nobody restored is released to
+ *    the buddy allocator, then the tracker's own pages; one log line says
+ *    how much. Only the state tree page is kept, for debugfs. Built-in
+ *    drivers therefore restore at late_initcall or earlier.
+ *
+ * If any check fails, the kernel prints one line saying why, ignores the
+ * handover and boots as from cold (reserving fresh scratch when
+ * ``kho=on``). Without ``kho=on`` a handover is ignored the same way.
+ */
+
+#define pr_fmt(fmt) "KHO: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/libfdt.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <asm/early_ioremap.h>
+#include <asm/sections.h>
+
+#include "../../mm/internal.h"
+#include "internal.h"
+
+struct kho_incoming kho_in;
+
+static struct kho_setup_data kho_in_sd __initdata;
+static phys_addr_t kho_root_param __initdata;
+
+static int __init kho_root_setup(char *s)
+{
+	return kstrtoull(s, 0, &kho_root_param);
+}
+early_param("kho_root", kho_root_setup);
+
+static void __init refuse(const char *why)
+{
+	strscpy(kho_in.reason, why, sizeof(kho_in.reason));
+	kho_in.state = KHO_IN_REFUSED;
+	pr_err("handover refused: %s; booting as from cold\n", why);
+}
+
+/**
+ * kho_parse_setup_data() - record the handover found by the boot protocol
+ * @pa: physical address of the payload (a &struct kho_setup_data)
+ * @len: its length
+ *
+ * Called very early, before the command line is parsed; it only copies.
+ */
+void __init kho_parse_setup_data(u64 pa, u32 len)
+{
+	void *p;
+
+	if (len < sizeof(kho_in_sd)) {
+		kho_in.found = true;
+		kho_in_sd.magic = 0;
+		return;
+	}
+	p = early_memremap(pa, sizeof(kho_in_sd));
+	if (!p)
+		return;
+	memcpy(&kho_in_sd, p, sizeof(kho_in_sd));
+	early_memunmap(p, sizeof(kho_in_sd));
+	kho_in.found = true;
+}
+
+/* kexec_load path: read the scratch areas from the state tree itself. */
+static int __init scratch_from_root(phys_addr_t root)
+{
+	const fdt64_t *p;
+	int len, n, i, err;
+	phys_addr_t mem;
+	void *fdt;
+
+	if (!root || !PAGE_ALIGNED(root) ||
+	    !memblock_is_region_memory(root, PAGE_SIZE))
+		return -EFAULT;
+	fdt = early_memremap(root, PAGE_SIZE);
+	if (!fdt)
+		return -ENOMEM;
+	err = kho_fdt_check_root(fdt, PAGE_SIZE, &mem);
+	if (!err) {
+		p = fdt_getprop(fdt, 0, KHO_SCRATCH_PROP, &len);
+		n = len / (2 * sizeof(*p));
+		if (!p || len <= 0 || len % (2 * sizeof(*p)) ||
+		    n > KHO_MAX_SCRATCH) {
+			err = -EINVAL;
+		} else {
+			kho_in_sd.magic = KHO_SETUP_MAGIC;
+			kho_in_sd.version = KHO_SETUP_VERSION;
+			kho_in_sd.nr_scratch = n;
+			kho_in_sd.root = root;
+			for (i = 0; i < n; i++) {
+				kho_in_sd.scratch[i].addr = fdt64_ld(&p[2 * i]);
+				kho_in_sd.scratch[i].size =
+					fdt64_ld(&p[2 * i + 1]);
+			}
+		}
+	}
+	early_memunmap(fdt, PAGE_SIZE);
+	return err;
+}
+
+static const char *__init check_setup(const struct kho_setup_data *sd)
+{
+	phys_addr_t align = (phys_addr_t)PAGE_SIZE << pageblock_order;
+	unsigned int i, j;
+
+	if (sd->magic != KHO_SETUP_MAGIC)
+		return "bad handover magic";
+	if (sd->version != KHO_SETUP_VERSION)
+		return "unknown handover version";
+	if (!sd->nr_scratch || sd->nr_scratch > KHO_MAX_SCRATCH)
+		return "bad number of scratch areas";
+	for (i = 0; i < sd->nr_scratch; i++) {
+		const struct kho_scratch *s = &sd->scratch[i];
+
+		if (!s->size || !IS_ALIGNED(s->addr | s->size, align) ||
+		    s->addr + s->size < s->addr)
+			return "misaligned scratch area";
+		if (!memblock_is_region_memory(s->addr, s->size))
+			return "scratch area outside RAM";
+		for (j = 0; j < i; j++)
+			if (s->addr < sd->scratch[j].addr + sd->scratch[j].size &&
+			    sd->scratch[j].addr < s->addr + s->size)
+				return "overlapping scratch areas";
+	}
+	if (!sd->root || !PAGE_ALIGNED(sd->root) ||
+	    !memblock_is_region_memory(sd->root, PAGE_SIZE))
+		return "state tree outside RAM";
+	return NULL;
+}
+
+/**
+ * kho_scratch_early_init() - allocate only from scratch from now on
+ * @always_scratch_end: memory below this is scratch on this architecture
+ *
+ * Called by the architecture as soon as memblock knows the memory map,
+ * before the first memblock allocation. Does nothing without a handover.
+ */
+void __init kho_scratch_early_init(phys_addr_t always_scratch_end)
+{
+	const char *why;
+	unsigned int i;
+
+	if (!kho_in.found && !kho_root_param)
+		return;
+	if (!kho_enable) {
+		refuse("kho=on not given");
+		return;
+	}
+	if (!kho_in.found && scratch_from_root(kho_root_param)) {
+		refuse("kho_root= does not point to a valid state tree");
+		return;
+	}
+	why = check_setup(&kho_in_sd);
+	if (why) {
+		refuse(why);
+		return;
+	}
+	kho_scratch_always_end = always_scratch_end;
+	if (always_scratch_end)
+		memblock_mark_scratch(0, always_scratch_end);
+	for (i = 0; i < kho_in_sd.nr_scratch; i++) {
+		kho_scratch[i] = kho_in_sd.scratch[i];
+		memblock_mark_scratch(kho_scratch[i].addr, kho_scratch[i].size);
+	}
+	kho_nr_scratch = kho_in_sd.nr_scratch;
+	kho_in.root = kho_in_sd.root;
+	kho_in.state = KHO_IN_PENDING;
+	memblock_set_scratch_only(true);
+}
+
+static bool __init block_ok(phys_addr_t start, phys_addr_t size)
+{
+	phys_addr_t ktext = __pa_symbol(_text), kend = __pa_symbol(_end);
+
+	if (start + size < start || !memblock_is_region_memory(start, size))
+		return false;
+	if (kho_overlaps_scratch(start, size))
+		return false;
+	return start >= kend || start + size <= ktext;
+}
+
+static int __init node_ok(phys_addr_t phys, void *arg)
+{
+	unsigned long *nodes = arg;
+
+	(*nodes)++;
+	return PAGE_ALIGNED(phys) && block_ok(phys, PAGE_SIZE) ? 0 : -EFAULT;
+}
+
+static int __init blk_ok(unsigned long pfn, unsigned int order, void *arg)
+{
+	unsigned long *pages = arg;
+
+	*pages += 1UL << order;
+	return block_ok(PFN_PHYS(pfn), PAGE_SIZE << order) ? 0 : -EFAULT;
+}
+
+static int __init reserve_node(phys_addr_t phys, void *arg)
+{
+	return memblock_reserve(phys, PAGE_SIZE);
+}
+
+static int __init reserve_blk(unsigned long pfn, unsigned int order, void *a)
+{
+	return memblock_reserve(PFN_PHYS(pfn), PAGE_SIZE << order);
+}
+
+static const char *__init accept(void)
+{
+	phys_addr_t mem, root = kho_in.root;
+	unsigned long nodes = 1, pages = 0;	/* nodes: root page too */
+	int err;
+
+	if (!block_ok(root, PAGE_SIZE))
+		return "state tree in scratch or kernel";
+	kho_in.fdt = phys_to_virt(root);
+	err = kho_fdt_check_root(kho_in.fdt, PAGE_SIZE, &mem);
+	if (err == -EPROTO)
+		return "state tree has an unknown compatible";
+	if (err)
+		return "state tree is not a valid FDT";
+	if (!PAGE_ALIGNED(mem) || !block_ok(mem, PAGE_SIZE))
+		return "tracker root outside RAM";
+	if (kho_tracker_attach(&kho_in.tracker, mem))
+		return "bad tracker root page";
+	if (kho_tracker_check_nodes(&kho_in.tracker, node_ok, &nodes))
+		return "tracker node outside RAM";
+	if (kho_tracker_walk(&kho_in.tracker, 0, blk_ok, &pages))
+		return "preserved block outside RAM or over scratch/kernel";
+
+	/* All checked: nothing below can fail on handover content. */
+	if (kho_tracker_walk_nodes(&kho_in.tracker, reserve_node, NULL) ||
+	    kho_tracker_walk(&kho_in.tracker, 0, reserve_blk, NULL) ||
+	    memblock_reserve(root, PAGE_SIZE))
+		return "out of memblock space for the preserved map";
+	/* The state tree page is KHO's own: never released. */
+	kho_tracker_clear(&kho_in.tracker, PHYS_PFN(root), 0);
+	kho_in.nodes = nodes;
+	kho_in.pages = pages;
+	return NULL;
+}
+
+/**
+ * kho_memory_init() - keep preserved memory out of the buddy allocator
+ *
+ * Called by mm_core_init() right before mem_init() releases memory. With
+ * a handover, checks it and reserves every preserved block and tracker
+ * page; on any defect, refuses it with one line. Then, with ``kho=on``,
+ * reserves scratch on a cold boot and makes scratch CMA.
+ */
+void __init kho_memory_init(void)
+{
+	const char *why;
+
+	if (kho_in.state == KHO_IN_PENDING) {
+		why = accept();
+		if (why) {
+			refuse(why);
+			kho_nr_scratch = 0;
+			kho_scratch_always_end = 0;
+		} else {
+			kho_in.state = KHO_IN_ACCEPTED;
+			pr_info("handover accepted: %lu preserved pages, %lu tracker pages, state tree at %pa\n",
+				kho_in.pages, kho_in.nodes, &kho_in.root);
+		}
+	}
+	memblock_set_scratch_only(false);
+	if (!kho_enable)
+		return;
+	if (!kho_nr_scratch && kho_reserve_scratch()) {
+		kho_enable = false;
+		return;
+	}
+	kho_scratch_to_cma();
+}
+
+static bool incoming_usable(void)
+{
+	return kho_in.state == KHO_IN_ACCEPTED && !kho_in.released;
+}
+
+/**
+ * kho_retrieve_subtree() - find a client's blob in the incoming state tree
+ * @name: the name the previous kernel's client used
+ * @phys: set to the blob's physical address
+ * @size: set to its size
+ *
+ * The blob's memory is restored like any other, with kho_restore_folio()
+ * or kho_restore_pages().
+ *
+ * Return: 0, -ENOENT when there is no handover or no such client, or
+ * -EINVAL when the client's node is malformed.
+ */
+int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size)
+{
+	int err;
+
+	if (!incoming_usable())
+		return -ENOENT;
+	err = kho_fdt_get_subtree(kho_in.fdt, name, phys, size);
+	if (!err && (!*size || *phys + *size < *phys ||
+		     !pfn_valid(PHYS_PFN(*phys)) ||
+		     !pfn_valid(PHYS_PFN(*phys + *size - 1))))
+		err = -EINVAL;
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_retrieve_subtree);
+
+/* Turn a reserved, preserved block back into pages the kernel owns. */
+static void restore_block(struct page *page, unsigned int order, bool folio)
+{
+	unsigned long i, nr = 1UL << order;
+
+	for (i = 0; i < nr; i++) {
+		ClearPageReserved(page + i);
+		set_page_count(page + i, folio && i ? 0 : 1);
+	}
+	if (folio && order)
+		prep_compound_page(page, order);
+	adjust_managed_page_count(page, nr);
+}
+
+/**
+ * kho_restore_folio() - take back a folio the previous kernel preserved
+ * @phys: its physical address
+ *
+ * Return: the folio, with the order it was preserved with and a reference
+ * count of one, or NULL if no folio was preserved at @phys (or it was
+ * already restored, or there is no handover).
+ */
+struct folio *kho_restore_folio(phys_addr_t phys)
+{
+	unsigned long pfn = PHYS_PFN(phys), start;
+	struct page *page;
+	int order;
+
+	if (!incoming_usable() || !PAGE_ALIGNED(phys))
+		return NULL;
+	order = kho_tracker_lookup(&kho_in.tracker, pfn, &start);
+	if (order < 0 || start != pfn)
+		return NULL;
+	if (kho_tracker_clear(&kho_in.tracker, pfn, order))
+		return NULL;
+	page = pfn_to_page(pfn);
+	restore_block(page, order, true);
+	return page_folio(page);
+}
+EXPORT_SYMBOL_GPL(kho_restore_folio);
+
+/**
+ * kho_restore_pages() - take back a run given to kho_preserve_pages()
+ * @phys: physical address of the run
+ * @nr: its number of pages
+ *
+ * All or nothing: every block the run was split into must still be
+ * preserved with the same order.
+ *
+ * Return: the first page of @nr order-0 pages with a reference count of
+ * one each, or NULL.
+ */
+struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr)
+{
+	unsigned long pfn = PHYS_PFN(phys), end = pfn + nr, p, start;
+	unsigned int order;
+
+	if (!incoming_usable() || !PAGE_ALIGNED(phys) || !nr || end < pfn)
+		return NULL;
+	for (p = pfn; p < end; p += 1UL << order) {
+		order = kho_block_order(p, end - p);
+		if (kho_tracker_lookup(&kho_in.tracker, p, &start) != order ||
+		    start != p)
+			return NULL;
+	}
+	for (p = pfn; p < end; p += 1UL << order) {
+		order = kho_block_order(p, end - p);
+		if (kho_tracker_clear(&kho_in.tracker, p, order)) {
+			/* lost a race with another restore: give back ours */
+			end = p;
+			for (p = pfn; p < end; p += 1UL << order) {
+				order = kho_block_order(p, end - p);
+				kho_tracker_set(&kho_in.tracker, p, order);
+			}
+			return NULL;
+		}
+	}
+	for (p = pfn; p < end; p += 1UL << order) {
+		order = kho_block_order(p, end - p);
+		restore_block(pfn_to_page(p), order, false);
+	}
+	return pfn_to_page(pfn);
+}
+EXPORT_SYMBOL_GPL(kho_restore_pages);
+
+/**
+ * kho_is_incoming_preserved() - is a pfn preserved and not yet restored
+ * @pfn: the pfn
+ *
+ * Return: true while the page belongs to the handover.
+ */
+bool kho_is_incoming_preserved(unsigned long pfn)
+{
+	return incoming_usable() &&
+	       kho_tracker_lookup(&kho_in.tracker, pfn, NULL) >= 0;
+}
+EXPORT_SYMBOL_GPL(kho_is_incoming_preserved);
+
+static int release_blk(unsigned long pfn, unsigned int order, void *arg)
+{
+	unsigned long *pages = arg, i;
+
+	for (i = 0; i < (1UL << order); i++)
+		free_reserved_page(pfn_to_page(pfn + i));
+	*pages += 1UL << order;
+	return 0;
+}
+
+static int collect_node(phys_addr_t phys, void *arg)
+{
+	struct { phys_addr_t *a; unsigned long n, cap; } *c = arg;
+
+	if (c->n < c->cap)
+		c->a[c->n] = phys;
+	c->n++;
+	return 0;
+}
+
+/*
+ * The documented point where preserved memory nobody restored goes back
+ * to the buddy allocator: after every built-in initcall had its chance.
+ */
+static int __init kho_release_unclaimed(void)
+{
+	struct { phys_addr_t *a; unsigned long n, cap; } c = { };
+	unsigned long pages = 0, i;
+
+	if (kho_in.state != KHO_IN_ACCEPTED)
+		return 0;
+	kho_tracker_walk(&kho_in.tracker, 0, release_blk, &pages);
+	c.cap = kho_in.nodes;
+	c.a = kvmalloc_array(c.cap, sizeof(*c.a), GFP_KERNEL);
+	kho_in.released = true;
+	if (c.a) {
+		kho_tracker_walk_nodes(&kho_in.tracker, collect_node, &c);
+		for (i = 0; i < min(c.n, c.cap); i++)
+			free_reserved_page(pfn_to_page(PHYS_PFN(c.a[i])));
+		kvfree(c.a);
+	}
+	kho_in.unclaimed = pages;
+	pr_info("released %lu KiB of preserved memory nobody restored, and %lu tracker pages\n",
+		pages << (PAGE_SHIFT - 10), c.a ? c.n : 0);
+	return 0;
+}
+late_initcall_sync(kho_release_unclaimed);

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scratch.c - KHO scratch: the memory a kernel booted by a handover may
+ * use before it knows what was preserved, and where kexec segments go.
+ */
+
+/**
+ * DOC: KHO scratch
+ *
+ * Scratch is a few physically contiguous areas that never hold preserved
+ * memory. A cold boot with ``kho=on`` reserves them in kho_memory_init(),
+ * just before memblock releases memory to the buddy allocator, when it is
+ * known how much early boot really used (memblock_reserved_size()):
+ *
+ * - a *low* area below 4 GiB, for allocations that must sit low;
+ * - a *global* area, by default twice what early boot used, at least
+ *   64 MiB; it receives the kexec segments and most early allocations of
+ *   the next kernel (its memory map, page tables, per-cpu areas...);
+ * - on NUMA machines, one area per node, for node-local early data.
+ *
+ * ``kho_scratch=`` overrides the sizes: ``kho_scratch=300%`` scales the
+ * default, ``kho_scratch=32M,512M,64M`` gives low, global and per-node
+ * sizes. Areas are pageblock aligned; their pageblocks become
+ * MIGRATE_CMA, so the buddy allocator hands scratch out only for movable
+ * allocations. Unmovable allocations, the ones drivers preserve, never
+ * land there.
+ *
+ * On x86 the first megabyte is scratch too: the kernel reserves all of it
+ * anyway, so it is never preserved, and the earliest allocations (below
+ * ISA_END_ADDRESS) need it.
+ *
+ * A kernel booted with a handover gets the same areas, allocates only
+ * from them until kho_memory_init() (memblock scratch-only mode), makes
+ * them CMA again, and passes them on unchanged to the kernel after it.
+ */
+
+#define pr_fmt(fmt) "KHO: " fmt
+
+#include <linux/init.h>
+#include <linux/ioport.h>
+#include <linux/kexec.h>
+#include <linux/kexec_handover.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/page-isolation.h>
+#include <linux/pageblock-flags.h>
+#include <linux/sizes.h>
+
+#include "internal.h"
+
+struct kho_scratch kho_scratch[KHO_MAX_SCRATCH];
+unsigned int kho_nr_scratch;
+phys_addr_t kho_scratch_always_end;
+bool kho_enable __ro_after_init;
+
+static unsigned int scratch_pct __initdata = 200;
+static phys_addr_t scratch_low __initdata, scratch_global __initdata;
+static phys_addr_t scratch_node __initdata;
+
+static int __init kho_param(char *s)
+{
+	return kstrtobool(s, &kho_enable);
+}
+early_param("kho", kho_param);
+
+static int __init kho_scratch_param(char *s)
+{
+	char *end;
+
+	if (!s)
+		return -EINVAL;
+	if (strchr(s, '%')) {
+		unsigned long pct = simple_strtoul(s, &end, 10);
+
+		if (*end != '%' || !pct || pct > 10000)
+			return -EINVAL;
+		scratch_pct = pct;
+		return 0;
+	}
+	scratch_low = memparse(s, &end);
+	if (*end != ',')
+		return -EINVAL;
+	scratch_global = memparse(end + 1, &end);
+	if (*end == ',')
+		scratch_node = memparse(end + 1, &end);
+	return *end ? -EINVAL : 0;
+}
+early_param("kho_scratch", kho_scratch_param);
+
+static phys_addr_t __init scratch_align(void)
+{
+	return (phys_addr_t)pageblock_nr_pages << PAGE_SHIFT;
+}
+
+static bool __init add_area(phys_addr_t addr, phys_addr_t size)
+{
+	if (!addr || kho_nr_scratch == KHO_MAX_SCRATCH)
+		return false;
+	kho_scratch[kho_nr_scratch].addr = addr;
+	kho_scratch[kho_nr_scratch].size = size;
+	kho_nr_scratch++;
+	return true;
+}
+
+/**
+ * kho_reserve_scratch() - choose scratch areas on a cold boot
+ *
+ * Called by kho_memory_init() before memory is released to the buddy
+ * allocator. The areas are found with memblock and left free: they are
+ * released like any memory, into MIGRATE_CMA pageblocks.
+ *
+ * Return: 0, or -ENOMEM when the global area could not be found (KHO is
+ * then off for this boot).
+ */
+int __init kho_reserve_scratch(void)
+{
+	phys_addr_t align = scratch_align(), used = memblock_reserved_size();
+	phys_addr_t low, global, pernode, addr;
+	unsigned int i;
+	int nid;
+
+	global = scratch_global ?: max_t(phys_addr_t,
+					 div_u64((u64)used * scratch_pct, 100),
+					 SZ_64M);
+	low = scratch_low ?: SZ_16M;
+	global = ALIGN(global, align);
+	low = ALIGN(low, align);
+
+	kho_nr_scratch = 0;
+	addr = memblock_phys_alloc_range(low, align, SZ_1M, SZ_4G);
+	add_area(addr, low);
+	addr = memblock_phys_alloc_range(global, align, 0,
+					 MEMBLOCK_ALLOC_ACCESSIBLE);
+	if (!add_area(addr, global)) {
+		for (i = 0; i < kho_nr_scratch; i++)
+			memblock_phys_free(kho_scratch[i].addr,
+					   kho_scratch[i].size);
+		kho_nr_scratch = 0;
+		pr_err("no room for %pa bytes of scratch; KHO is off\n",
+		       &global);
+		return -ENOMEM;
+	}
+	if (num_online_nodes() > 1) {
+		for_each_online_node(nid) {
+			unsigned long pages = node_present_pages(nid);
+
+			pernode = scratch_node ?:
+				  (phys_addr_t)pages * sizeof(struct page) * 2 +
+				  SZ_16M;
+			pernode = ALIGN(pernode, align);
+			addr = memblock_alloc_range_nid(pernode, align, 0,
+							MEMBLOCK_ALLOC_ACCESSIBLE,
+							nid, true);
+			add_area(addr, pernode);
+		}
+	}
+	for (i = 0; i < kho_nr_scratch; i++) {
+		memblock_phys_free(kho_scratch[i].addr, kho_scratch[i].size);
+		pr_info("scratch %u: %pa + %pa\n", i, &kho_scratch[i].addr,
+			&kho_scratch[i].size);
+	}
+	return 0;
+}
+
+/**
+ * kho_scratch_to_cma() - make every scratch pageblock MIGRATE_CMA
+ *
+ * Must run after the memory map is initialised and before memory is
+ * released to the buddy allocator, so free scratch pages land on the CMA
+ * free lists and only movable allocations get them.
+ */
+void __init kho_scratch_to_cma(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < kho_nr_scratch; i++) {
+		unsigned long pfn = PHYS_PFN(kho_scratch[i].addr);
+		unsigned long end = PHYS_PFN(kho_scratch[i].addr +
+					     kho_scratch[i].size);
+
+		for (; pfn < end; pfn += pageblock_nr_pages)
+			set_pageblock_migratetype(pfn_to_page(pfn),
+						  MIGRATE_CMA);
+	}
+}
+
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+/**
+ * kho_debug_memblock_alloc() - check an early allocation against scratch
+ * @base: physical address memblock just allocated
+ * @size: its size
+ *
+ * Called by memblock for every allocation. In scratch-only mode an
+ * allocation outside scratch would be able to overwrite preserved memory:
+ * count it (debugfs kho/status) and log it.
+ */
+void __init kho_debug_memblock_alloc(phys_addr_t base, phys_addr_t size)
+{
+	if (!memblock_scratch_only())
+		return;
+	if (base + size <= kho_scratch_always_end || kho_in_scratch(base, size))
+		return;
+	kho_stat_alloc_outside_scratch++;
+	pr_err("early allocation %pa + %pa outside scratch\n", &base, &size);
+}
+#endif
+
+/**
+ * kho_in_scratch() - whether a range lies entirely inside one scratch area
+ * @start: physical start
+ * @size: size in bytes
+ *
+ * Return: true if it does.
+ */
+bool kho_in_scratch(phys_addr_t start, phys_addr_t size)
+{
+	unsigned int i;
+
+	if (start + size < start)
+		return false;
+	for (i = 0; i < kho_nr_scratch; i++)
+		if (start >= kho_scratch[i].addr &&
+		    start + size <= kho_scratch[i].addr + kho_scratch[i].size)
+			return true;
+	return false;
+}
+
+/**
+ * kho_overlaps_scratch() - whether a range touches any scratch area
+ * @start: physical start
+ * @size: size in bytes
+ *
+ * Return: true if any byte of the range is scratch.
+ */
+bool kho_overlaps_scratch(phys_addr_t start, phys_addr_t size)
+{
+	unsigned int i;
+
+	if (start < kho_scratch_always_end)
+		return true;
+	for (i = 0; i < kho_nr_scratch; i++)
+		if (start < kho_scratch[i].addr + kho_scratch[i].size &&
+		    kho_scratch[i].addr < start + size)
+			return true;
+	return false;
+}
+
+/**
+ * kho_walk_scratch() - offer each scratch area to a kexec hole finder
+ * @kbuf: the buffer being placed
+ * @fn: kexec's per-resource callback; returns 1 once it placed @kbuf
+ *
+ * kexec_locate_mem_hole() calls this instead of walking all of RAM when
+ * KHO is on, so every segment of the next kernel lands in scratch.
+ *
+ * Return: 1 when placed, 0 when no area had room, or @fn's error.
+ */
+int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < kho_nr_scratch; i++) {
+		struct resource res = DEFINE_RES_MEM(kho_scratch[i].addr,
+						     kho_scratch[i].size);
+
+		ret = fn(&res, kbuf);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

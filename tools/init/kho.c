@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kho.c - the rig's KHO scenario: check what the kernel and the chain
+ * test (CONFIG_TEST_KEXEC_HANDOVER) report through debugfs.
+ *
+ * Command line knobs (besides the rig's own):
+ *   rig.expect=accepted|refused|none   what this generation's kernel
+ *                                       must have done with the handover
+ *                                       (default: none in gen 1, then
+ *                                       accepted)
+ *   rig.expect_reason=WORDS            a word the refusal reason contains
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rig.h"
+
+static char kho[4096], test[4096];
+
+int scenario_kho(void)
+{
+	char state[32], want[32], reason[96], err[96], handover[8];
+	long gen, restored, expect, bad, missing, hits, checked, outside;
+
+	if (rig_read_file("/sys/kernel/debug/kho/status", kho,
+			  sizeof(kho) - 1) < 0 ||
+	    rig_read_file("/sys/kernel/debug/kho_test/status", test,
+			  sizeof(test) - 1) < 0) {
+		rig_tap(0, "debugfs kho/status and kho_test/status readable");
+		return -1;
+	}
+	if (!rig_param("rig.expect", want, sizeof(want)))
+		strcpy(want, rig.gen == 1 ? "none" : "accepted");
+	kv_get(kho, "incoming", state, sizeof(state));
+	if (!kv_get(kho, "incoming_reason", reason, sizeof(reason)))
+		strcpy(reason, "-");
+	rig_tap(!strcmp(state, want), "handover %s (expected %s; reason: %s)",
+		state, want, reason);
+	if (!strcmp(want, "refused")) {
+		char r[64];
+
+		if (rig_param("rig.expect_reason", r, sizeof(r)))
+			rig_tap(strstr(reason, r) != NULL,
+				"refusal reason mentions \"%s\"", r);
+	}
+
+	outside = kv_long(kho, "debug_alloc_outside_scratch", -1);
+	rig_tap(outside == 0, "no early allocation outside scratch (%ld)",
+		outside);
+
+	kv_get(test, "handover", handover, sizeof(handover));
+	kv_get(test, "error", err, sizeof(err));
+	gen = kv_long(test, "gen", -1);
+	restored = kv_long(test, "restored", -1);
+	expect = kv_long(test, "expect_folios", -1);
+	bad = kv_long(test, "bad_order", -1) + kv_long(test, "bad_data", -1);
+	missing = kv_long(test, "missing", -1);
+	if (!strcmp(want, "accepted")) {
+		rig_tap(!strcmp(handover, "yes"), "test data handed over");
+		rig_tap(gen == rig.gen, "test data is of generation %ld", gen);
+		rig_tap(restored == expect && expect > 0 && !missing,
+			"restored %ld of %ld folios, %ld missing", restored,
+			expect, missing);
+		rig_tap(bad == 0, "every order and byte verified (%ld bytes, %ld bad folios)",
+			kv_long(test, "verified_bytes", -1), bad);
+		hits = kv_long(test, "alloc_hits", -1);
+		checked = kv_long(test, "alloc_checked", -1);
+		rig_tap(hits == 0 && checked > 1000,
+			"allocator never hands out preserved pages (%ld pages allocated, %ld preserved)",
+			checked, hits);
+		rig_log("gen=%d kho restored=%ld verified_bytes=%ld verify_ms=%ld",
+			rig.gen, restored, kv_long(test, "verified_bytes", -1),
+			kv_long(test, "verify_ms", -1));
+	} else {
+		rig_tap(!strcmp(handover, "no"), "test sees no handover (%s)",
+			handover);
+	}
+	if (strcmp(err, "none") && !(!strcmp(err, "KHO is off") &&
+				     rig_param("rig.kho_off", state, 8))) {
+		rig_tap(0, "chain test error: %s", err);
+	} else if (strcmp(err, "KHO is off")) {
+		rig_tap(kv_long(test, "next_folios", 0) > 0,
+			"preserved %ld folios (%ld bytes) for the next kernel",
+			kv_long(test, "next_folios", 0),
+			kv_long(test, "next_bytes", 0));
+		rig_log("gen=%d kho preserved=%ld bytes=%ld", rig.gen,
+			kv_long(test, "next_folios", 0),
+			kv_long(test, "next_bytes", 0));
+	}
+	return 0;
+}
