@@ -3,6 +3,9 @@
 #
 #   make demo     build everything, boot a KHO kexec chain, print a summary
 #   make test     build, run all tests (T=name runs only matching ones)
+#   make bench    user-space tracker benchmark (bench/results/)
+#   make check    checkpatch --strict and kernel-doc on the series
+#   make series   the series as git-am-able patches in build/series/
 #   make kernel   configure and build the VM kernel (build/kernel)
 #   make tree     unpack linux-source-6.12 and apply the series
 #   make deps     install missing packages with apt
@@ -10,7 +13,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test demo clean distclean
+.PHONY: all deps tree kernel initramfs test demo bench check series clean distclean
 
 all: initramfs
 
@@ -32,8 +35,26 @@ test: initramfs
 demo: initramfs
 	@python3 tests/vm/demo.py
 
+bench: tree
+	@$(MAKE) -s -C bench/tracker run
+
+check: tree
+	@scripts/check.sh
+
+series: tree
+	@scripts/series.sh
+
 clean:
 	rm -rf $(B)/accel $(B)/kernel* $(B)/initramfs* $(B)/tools $(B)/unit $(B)/logs $(B)/results.tap
 
-distclean:
+distbench: tree
+	@$(MAKE) -s -C bench/tracker run
+
+check: tree
+	@scripts/check.sh
+
+series: tree
+	@scripts/series.sh
+
+clean:
 	rm -rf $(B)

@@ -80,6 +80,15 @@ def run_units(tap, pattern):
         tap.comment("unit/%s: %.1fs" % (base, time.monotonic() - t0))
 
 
+def run_style(tap):
+    """checkpatch --strict and kernel-doc over the series: one result."""
+    p = subprocess.run([os.path.join(TOP, "scripts/check.sh")],
+                       capture_output=True, text=True)
+    tap.result(p.returncode == 0,
+               "style: checkpatch --strict and kernel-doc clean on linux/",
+               (p.stdout + p.stderr).splitlines()[-30:])
+
+
 def run_vm(tap, sc):
     res = rig.run(**sc["run"])
     name = "vm/" + sc["name"]
@@ -118,6 +127,8 @@ def main():
     t0 = time.monotonic()
     if not a.no_unit:
         run_units(tap, a.k)
+        if not a.k or a.k in "style":
+            run_style(tap)
     if not a.no_vm:
         for sc in scenarios.SCENARIOS:
             if a.k and a.k not in "vm/" + sc["name"]:

@@ -70,6 +70,7 @@ class Result:
         self.gen_start = {}     # gen -> host seconds when its kernel started
         self.gen_uptime = {}    # gen -> uptime_ms when init started
         self.errors = []        # rig-level failures (panic, timeout, ...)
+        self.info = {}          # gen -> {key: value} from "RIG: gen=N kho k=v"
         self.log = []
         self.logfile = None
         self.wall = 0.0
@@ -84,6 +85,7 @@ class Result:
 
 TAP_RE = re.compile(r"RIG: (ok|not ok) - (.*)$")
 DONE_RE = re.compile(r"RIG: gen=(\d+) done next=(\w+)")
+INFO_RE = re.compile(r"RIG: gen=(\d+) kho (.*)$")
 START_RE = re.compile(r"RIG: gen=(\d+) of (\d+) .*uptime_ms=(\d+)")
 KTAP_CASE_RE = re.compile(r"^\[\s*[\d.]+\]\s{4,}(ok|not ok) \d+ (\S+)(.*)$")
 KTAP_SUITE_RE = re.compile(r"^\[\s*[\d.]+\]\s+# Subtest: (\S+)")
@@ -151,6 +153,12 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
                 if "Kernel panic" in line:
                     res.errors.append("generation %d: %s" %
                                       (gen, line.strip()))
+                m = INFO_RE.search(line)
+                if m:
+                    d = res.info.setdefault(int(m.group(1)), {})
+                    for kv in m.group(2).split():
+                        k, _, v = kv.partition("=")
+                        d[k] = v
                 m = START_RE.search(line)
                 if m:
                     res.gen_uptime[int(m.group(1))] = int(m.group(3))

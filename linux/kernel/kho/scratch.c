@@ -70,10 +70,15 @@ static int __init kho_scratch_param(char *s)
 
 	if (!s)
 		return -EINVAL;
-	if (strchr(s, '%')) {
-		unsigned long pct = simple_strtoul(s, &end, 10);
+	end = strchr(s, '%');
+	if (end) {
+		char num[8];
+		unsigned int pct;
 
-		if (*end != '%' || !pct || pct > 10000)
+		if (end[1] || end - s >= sizeof(num))
+			return -EINVAL;
+		strscpy(num, s, end - s + 1);
+		if (kstrtouint(num, 10, &pct) || !pct || pct > 10000)
 			return -EINVAL;
 		scratch_pct = pct;
 		return 0;

@@ -206,15 +206,25 @@ static void check_allocator(void)
 	}
 }
 
+static int get_u64(const void *fdt, const char *name, u64 *v)
+{
+	const fdt64_t *p;
+	int len;
+
+	p = fdt_getprop(fdt, 0, name, &len);
+	if (!p || len != sizeof(*p))
+		return -EINVAL;
+	*v = fdt64_ld(p);
+	return 0;
+}
+
 static void restore_all(void)
 {
 	const struct test_list_page *lp;
 	phys_addr_t phys, next;
 	struct folio *blob, *lf;
 	const void *fdt;
-	u64 size, t0;
-	int len;
-	const fdt64_t *p;
+	u64 size, t0, gen, seed_in;
 
 	if (kho_retrieve_subtree(TEST_NAME, &phys, &size))
 		return;
@@ -231,20 +241,15 @@ static void restore_all(void)
 		st.error = "blob is not a test-kho FDT";
 		goto out;
 	}
-#define GETU64(name, dst) do {						\
-		p = fdt_getprop(fdt, 0, name, &len);			\
-		if (!p || len != sizeof(*p)) {				\
-			st.error = "blob lacks " name;			\
-			goto out;					\
-		}							\
-		dst = fdt64_ld(p);					\
-	} while (0)
-	GETU64("seed", seed);
-	GETU64("gen", st.gen);
-	GETU64("folios", st.expect_folios);
-	GETU64("bytes", st.expect_bytes);
-	GETU64("list", next);
-#undef GETU64
+	if (get_u64(fdt, "seed", &seed_in) || get_u64(fdt, "gen", &gen) ||
+	    get_u64(fdt, "folios", &st.expect_folios) ||
+	    get_u64(fdt, "bytes", &st.expect_bytes) ||
+	    get_u64(fdt, "list", &next)) {
+		st.error = "blob lacks a property";
+		goto out;
+	}
+	st.gen = gen;
+	seed = seed_in;
 	st.gen++;
 	t0 = ktime_get_ns();
 	while (next) {
@@ -318,7 +323,7 @@ static int publish(void)
 	}
 	/* The list is built back to front, so it reads in folio order. */
 	for (i = nr_folios; i > 0;) {
-		unsigned long n = min(i, (unsigned long)LIST_ENTRIES), k;
+		unsigned long n = min_t(unsigned long, i, LIST_ENTRIES), k;
 		struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 
 		if (!page)

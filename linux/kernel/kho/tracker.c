@@ -113,24 +113,47 @@ static u64 grow(struct kho_tracker *t, unsigned int order, unsigned long leaf)
 }
 
 /*
- * Find the leaf holding block index @b of the @order tree; allocate the
- * missing nodes when @alloc. Returns NULL when absent (or out of memory
- * with @alloc; then *@nomem is set).
+ * Find the leaf holding leaf index @leaf of the @order tree without
+ * allocating: the hot path of every preserve, unpreserve and lookup.
  */
-static unsigned long *get_leaf(struct kho_tracker *t, unsigned int order,
-			       unsigned long b, bool alloc, bool *nomem)
+static __always_inline unsigned long *find_leaf(const struct kho_tracker *t,
+						unsigned int order,
+						unsigned long leaf)
 {
-	unsigned long leaf = b >> KHO_LEAF_BITS_SHIFT;
+	u64 entry = READ_ONCE(t->root->top[order]);
+	unsigned int level = entry_height(entry);
+	u64 *table = node_va(entry);
+
+	if (!entry || (leaf >> (KHO_SLOTS_SHIFT * level)))
+		return NULL;
+	for (; level; level--) {
+		u64 child = READ_ONCE(table[(leaf >> (KHO_SLOTS_SHIFT *
+						      (level - 1))) &
+					    (KHO_SLOTS - 1)]);
+
+		if (!child)
+			return NULL;
+		table = phys_to_virt(child);
+	}
+	return (unsigned long *)table;
+}
+
+/*
+ * Slow path of kho_tracker_set(): grow the tree and allocate the missing
+ * nodes down to the leaf for leaf index @leaf. NULL when out of memory.
+ */
+static noinline unsigned long *alloc_leaf(struct kho_tracker *t,
+					  unsigned int order,
+					  unsigned long leaf)
+{
 	u64 entry = READ_ONCE(t->root->top[order]);
 	unsigned int level;
 	u64 *table;
 
 	if (!entry || entry_height(entry) < height_for(leaf)) {
-		if (!alloc)
-			return NULL;
 		entry = grow(t, order, leaf);
 		if (!entry)
-			goto nomem;
+			return NULL;
 	}
 	table = node_va(entry);
 	for (level = entry_height(entry); level; level--) {
@@ -139,14 +162,11 @@ static unsigned long *get_leaf(struct kho_tracker *t, unsigned int order,
 		u64 child = READ_ONCE(table[slot]);
 
 		if (!child) {
-			void *node;
+			void *node = alloc_node();
 			u64 cur;
 
-			if (!alloc)
-				return NULL;
-			node = alloc_node();
 			if (!node)
-				goto nomem;
+				return NULL;
 			child = virt_to_phys(node);
 			cur = cmpxchg(&table[slot], 0, child);
 			if (cur) {
@@ -157,15 +177,12 @@ static unsigned long *get_leaf(struct kho_tracker *t, unsigned int order,
 		table = phys_to_virt(child);
 	}
 	return (unsigned long *)table;
-nomem:
-	*nomem = true;
-	return NULL;
 }
 
-static int check_block(const struct kho_tracker *t, unsigned long pfn,
-		       unsigned int order)
+static inline int check_block(const struct kho_tracker *t,
+			      unsigned long pfn, unsigned int order)
 {
-	if (order >= t->nr_orders)
+	if (unlikely(order >= t->nr_orders))
 		return -EINVAL;
 	if (pfn & ((1UL << order) - 1))
 		return -EINVAL;
@@ -268,16 +285,18 @@ int kho_tracker_set(struct kho_tracker *t, unsigned long pfn,
 		    unsigned int order)
 {
 	unsigned long b = pfn >> order;
-	bool nomem = false;
 	unsigned long *leaf;
 	int err;
 
 	err = check_block(t, pfn, order);
 	if (err)
 		return err;
-	leaf = get_leaf(t, order, b, true, &nomem);
-	if (!leaf)
-		return -ENOMEM;
+	leaf = find_leaf(t, order, b >> KHO_LEAF_BITS_SHIFT);
+	if (unlikely(!leaf)) {
+		leaf = alloc_leaf(t, order, b >> KHO_LEAF_BITS_SHIFT);
+		if (!leaf)
+			return -ENOMEM;
+	}
 	if (test_and_set_bit(b & (KHO_LEAF_BITS - 1), leaf))
 		return -EEXIST;
 	return 0;
@@ -297,13 +316,12 @@ int kho_tracker_clear(struct kho_tracker *t, unsigned long pfn,
 {
 	unsigned long b = pfn >> order;
 	unsigned long *leaf;
-	bool nomem = false;
 	int err;
 
 	err = check_block(t, pfn, order);
 	if (err)
 		return err;
-	leaf = get_leaf(t, order, b, false, &nomem);
+	leaf = find_leaf(t, order, b >> KHO_LEAF_BITS_SHIFT);
 	if (!leaf || !test_and_clear_bit(b & (KHO_LEAF_BITS - 1), leaf))
 		return -ENOENT;
 	return 0;
@@ -322,7 +340,6 @@ int kho_tracker_clear(struct kho_tracker *t, unsigned long pfn,
 int kho_tracker_lookup(const struct kho_tracker *t, unsigned long pfn,
 		       unsigned long *start)
 {
-	struct kho_tracker *tw = (struct kho_tracker *)t;
 	unsigned int o;
 
 	if (pfn >= t->max_pfn)
@@ -330,9 +347,8 @@ int kho_tracker_lookup(const struct kho_tracker *t, unsigned long pfn,
 	for (o = 0; o < t->nr_orders; o++) {
 		unsigned long b = pfn >> o;
 		unsigned long *leaf;
-		bool nomem = false;
 
-		leaf = get_leaf(tw, o, b, false, &nomem);
+		leaf = find_leaf(t, o, b >> KHO_LEAF_BITS_SHIFT);
 		if (leaf && test_bit(b & (KHO_LEAF_BITS - 1), leaf)) {
 			if (start)
 				*start = b << o;

@@ -34,6 +34,9 @@ typedef int64_t s64;
 typedef u64 phys_addr_t;
 
 #define __init
+#define noinline __attribute__((noinline))
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define likely(x) __builtin_expect(!!(x), 1)
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
 #define BITS_PER_LONG 64
