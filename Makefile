@@ -47,14 +47,5 @@ series: tree
 clean:
 	rm -rf $(B)/accel $(B)/kernel* $(B)/initramfs* $(B)/tools $(B)/unit $(B)/logs $(B)/results.tap
 
-distbench: tree
-	@$(MAKE) -s -C bench/tracker run
-
-check: tree
-	@scripts/check.sh
-
-series: tree
-	@scripts/series.sh
-
-clean:
+distclean:
 	rm -rf $(B)

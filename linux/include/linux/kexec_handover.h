@@ -56,6 +56,10 @@ bool kho_is_enabled(void);
 void kho_parse_setup_data(u64 pa, u32 len);
 void kho_scratch_early_init(phys_addr_t always_scratch_end);
 void kho_memory_init(void);
+void kho_memory_init_late(void);
+unsigned long kho_next_preserved(unsigned long start, unsigned long end,
+				 unsigned long *pend);
+bool kho_is_scratch_pfn(unsigned long pfn);
 void kho_fill_setup_data(struct kho_setup_data *sd);
 int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn);
 int kho_check_segments(const struct kexec_segment *segs, unsigned long nr);
@@ -86,6 +90,23 @@ static inline void kho_scratch_early_init(phys_addr_t always_scratch_end)
 
 static inline void kho_memory_init(void)
 {
+}
+
+static inline void kho_memory_init_late(void)
+{
+}
+
+static inline unsigned long kho_next_preserved(unsigned long start,
+					       unsigned long end,
+					       unsigned long *pend)
+{
+	*pend = end;
+	return end;
+}
+
+static inline bool kho_is_scratch_pfn(unsigned long pfn)
+{
+	return false;
 }
 
 static inline void kho_fill_setup_data(struct kho_setup_data *sd)

@@ -277,9 +277,14 @@ EXPORT_SYMBOL_GPL(kho_preserved_order);
  */
 int kho_add_subtree(const char *name, void *blob, size_t size)
 {
+	int err;
+
 	if (!kho_is_enabled())
 		return -EOPNOTSUPP;
-	return kho_tree_add(&kho_out.tree, name, virt_to_phys(blob), size);
+	err = kho_tree_add(&kho_out.tree, name, virt_to_phys(blob), size);
+	if (!err)
+		kho_debugfs_client(name, blob, size);
+	return err;
 }
 EXPORT_SYMBOL_GPL(kho_add_subtree);
 
@@ -291,11 +296,36 @@ EXPORT_SYMBOL_GPL(kho_add_subtree);
  */
 int kho_remove_subtree(const char *name)
 {
+	int err;
+
 	if (!kho_is_enabled())
 		return -EOPNOTSUPP;
-	return kho_tree_remove(&kho_out.tree, name);
+	err = kho_tree_remove(&kho_out.tree, name);
+	if (!err)
+		kho_debugfs_client(name, NULL, 0);
+	return err;
 }
 EXPORT_SYMBOL_GPL(kho_remove_subtree);
+
+/**
+ * kho_out_fdt() - the outgoing state tree page
+ *
+ * Return: its address, or NULL when KHO is off.
+ */
+const void *kho_out_fdt(void)
+{
+	return kho_is_enabled() ? kho_out.tree.fdt : NULL;
+}
+
+/**
+ * kho_out_tracker() - the outgoing tracker
+ *
+ * Return: the tracker, or NULL when KHO is off.
+ */
+const struct kho_tracker *kho_out_tracker(void)
+{
+	return kho_is_enabled() ? &kho_out.tracker : NULL;
+}
 
 /**
  * kho_root_phys() - physical address of the outgoing state tree
@@ -348,6 +378,9 @@ int kho_check_segments(const struct kexec_segment *segs, unsigned long nr)
 		unsigned long first;
 
 		if (!size)
+			continue;
+		/* the architecture's always-scratch low memory is never preserved */
+		if (end < kho_scratch_always_end)
 			continue;
 		if (!kho_in_scratch(start, size)) {
 			kho_stat_segments_refused++;

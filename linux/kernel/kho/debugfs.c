@@ -1,29 +1,236 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * debugfs.c - KHO state for people and tests: /sys/kernel/debug/kho/.
+ * debugfs.c - KHO state for people and tools: /sys/kernel/debug/kho/.
  */
 
 /**
  * DOC: KHO debugfs
  *
- * ``/sys/kernel/debug/kho/status`` (root only) shows, one ``key: value``
- * a line: whether KHO is on, the outgoing state tree's address, the
- * scratch areas, the incoming handover's state (``none``, ``accepted``
- * or ``refused``, with the reason), how much it preserved, how much
- * nobody restored, and the debug counters.
+ * Everything is under ``/sys/kernel/debug/kho/``, readable by root only.
+ * debugfs rather than sysfs: this is a debugging and testing interface
+ * (seed 001: "handy for debugging and testing"), not a stable ABI; the
+ * handover ABI itself is the in-memory format.
+ *
+ * ``status``
+ *   ``key: value`` lines: ``enabled``, ``root`` (outgoing state tree),
+ *   ``scratch_areas`` and ``scratchN: ADDR SIZE``, ``incoming``
+ *   (``none``, ``accepted`` or ``refused``), ``incoming_reason``,
+ *   ``incoming_root``, ``incoming_preserved_pages``,
+ *   ``incoming_tracker_pages``, ``incoming_unclaimed_pages``,
+ *   ``debug_alloc_outside_scratch``, ``segments_refused``.
+ * ``out/fdt``
+ *   the outgoing state tree, a raw FDT.
+ * ``out/orders``
+ *   preserved memory per order: ``order O: B blocks P pages``.
+ * ``out/sub/NAME``
+ *   the blob of each outgoing client.
+ * ``out/add`` (write)
+ *   one write of ``NAME\n`` followed by up to a page of data adds a user
+ *   blob as client NAME, in preserved memory. EINVAL: bad name, or data
+ *   that starts with the FDT magic but is not a valid FDT; EFBIG: too
+ *   large; EEXIST: name taken; ENOSPC: state tree full. Nothing is half
+ *   added on error.
+ * ``out/remove`` (write)
+ *   ``NAME`` removes a user blob (ENOENT if there is none).
+ * ``in/fdt``, ``in/sub/NAME``
+ *   the received state tree and a copy of each received client blob,
+ *   taken at core_initcall time, before clients restore and reuse them.
  */
+
+#define pr_fmt(fmt) "KHO: " fmt
 
 #include <linux/debugfs.h>
 #include <linux/init.h>
+#include <linux/io.h>
+#include <linux/libfdt.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "internal.h"
+
+#define KHO_IN_BLOB_MAX		SZ_1M
 
 static const char * const in_state[] = {
 	[KHO_IN_NONE] = "none",
 	[KHO_IN_PENDING] = "pending",
 	[KHO_IN_ACCEPTED] = "accepted",
 	[KHO_IN_REFUSED] = "refused",
+};
+
+/*
+ * One named blob with a debugfs file: an outgoing client (@user: added
+ * through out/add, so ours to free) or a copy of an incoming one.
+ */
+struct kho_dbg_blob {
+	struct list_head list;
+	char name[KHO_NAME_MAX + 1];
+	struct debugfs_blob_wrapper w;
+	struct dentry *file;
+	bool user;
+};
+
+static DEFINE_MUTEX(dbg_lock);	/* the lists and files */
+static DEFINE_MUTEX(user_lock);	/* serialises out/add and out/remove */
+static LIST_HEAD(out_blobs);
+static LIST_HEAD(in_blobs);
+static struct dentry *out_sub, *in_sub;
+static struct debugfs_blob_wrapper in_fdt;
+
+static struct kho_dbg_blob *find_blob(struct list_head *head,
+				      const char *name)
+{
+	struct kho_dbg_blob *b;
+
+	list_for_each_entry(b, head, list)
+		if (!strcmp(b->name, name))
+			return b;
+	return NULL;
+}
+
+static void create_file(struct kho_dbg_blob *b, struct dentry *dir)
+{
+	if (dir && !b->file)
+		b->file = debugfs_create_blob(b->name, 0400, dir, &b->w);
+}
+
+/**
+ * kho_debugfs_client() - keep out/sub/ in step with the state tree
+ * @name: the client
+ * @blob: its blob, or NULL when it was removed
+ * @size: the blob's size
+ *
+ * Called by kho_add_subtree() and kho_remove_subtree(), possibly before
+ * debugfs is set up; files are created then.
+ */
+void kho_debugfs_client(const char *name, void *blob, size_t size)
+{
+	struct kho_dbg_blob *b;
+
+	mutex_lock(&dbg_lock);
+	b = find_blob(&out_blobs, name);
+	if (!blob) {
+		if (b) {
+			debugfs_remove(b->file);
+			list_del(&b->list);
+			kfree(b);
+		}
+	} else if (!b) {
+		b = kzalloc(sizeof(*b), GFP_KERNEL);
+		if (b) {
+			strscpy(b->name, name, sizeof(b->name));
+			b->w.data = blob;
+			b->w.size = size;
+			list_add_tail(&b->list, &out_blobs);
+			create_file(b, out_sub);
+		}
+	}
+	mutex_unlock(&dbg_lock);
+}
+
+static ssize_t add_write(struct file *f, const char __user *ubuf, size_t len,
+			 loff_t *ppos)
+{
+	struct kho_dbg_blob *b;
+	char *buf, *nl, *data;
+	void *page = NULL;
+	size_t size;
+	int err;
+
+	if (len > PAGE_SIZE + KHO_NAME_MAX + 1)
+		return -EFBIG;
+	buf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	err = -EINVAL;
+	nl = memchr(buf, '\n', len);
+	if (!nl || nl == buf || nl - buf > KHO_NAME_MAX)
+		goto out;
+	*nl = '\0';
+	data = nl + 1;
+	size = len - (data - buf);
+	if (!size)
+		goto out;
+	err = -EFBIG;
+	if (size > PAGE_SIZE)
+		goto out;
+	/* A blob that says it is an FDT must be one. */
+	err = -EINVAL;
+	if (size >= sizeof(fdt32_t) && fdt_magic(data) == FDT_MAGIC &&
+	    fdt_check_full(data, size))
+		goto out;
+	err = -ENOMEM;
+	page = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!page)
+		goto out;
+	memcpy(page, data, size);
+
+	mutex_lock(&user_lock);
+	err = kho_preserve_folio(virt_to_folio(page));
+	if (!err) {
+		err = kho_add_subtree(buf, page, size);
+		if (err)
+			kho_unpreserve_folio(virt_to_folio(page));
+	}
+	if (!err) {
+		mutex_lock(&dbg_lock);
+		b = find_blob(&out_blobs, buf);
+		if (b)
+			b->user = true;
+		mutex_unlock(&dbg_lock);
+		page = NULL;
+	}
+	mutex_unlock(&user_lock);
+out:
+	free_page((unsigned long)page);
+	kfree(buf);
+	return err ? err : len;
+}
+
+static const struct file_operations add_fops = {
+	.owner = THIS_MODULE,
+	.write = add_write,
+};
+
+static ssize_t remove_write(struct file *f, const char __user *ubuf,
+			    size_t len, loff_t *ppos)
+{
+	char name[KHO_NAME_MAX + 2];
+	struct kho_dbg_blob *b;
+	void *page = NULL;
+	int err;
+
+	if (!len || len > KHO_NAME_MAX + 1)
+		return -EINVAL;
+	if (copy_from_user(name, ubuf, len))
+		return -EFAULT;
+	name[len] = '\0';
+	strim(name);
+
+	mutex_lock(&user_lock);
+	mutex_lock(&dbg_lock);
+	b = find_blob(&out_blobs, name);
+	if (b && b->user)
+		page = b->w.data;
+	mutex_unlock(&dbg_lock);
+	err = -ENOENT;
+	if (page) {
+		err = kho_remove_subtree(name);
+		if (!err) {
+			kho_unpreserve_folio(virt_to_folio(page));
+			free_page((unsigned long)page);
+		}
+	}
+	mutex_unlock(&user_lock);
+	return err ? err : len;
+}
+
+static const struct file_operations remove_fops = {
+	.owner = THIS_MODULE,
+	.write = remove_write,
 };
 
 static int status_show(struct seq_file *m, void *v)
@@ -47,15 +254,118 @@ static int status_show(struct seq_file *m, void *v)
 	seq_printf(m, "debug_alloc_outside_scratch: %lu\n",
 		   kho_stat_alloc_outside_scratch);
 	seq_printf(m, "segments_refused: %lu\n", kho_stat_segments_refused);
+	seq_printf(m, "incoming_keep_ns: %llu\n",
+		   kho_in.keep_ns + atomic64_read(&kho_in.free_ns));
+	seq_printf(m, "incoming_mem_init_ns: %llu\n", kho_in.mem_init_ns);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(status);
 
+struct order_count {
+	unsigned long blocks[KHO_MAX_ORDERS];
+};
+
+static int count_order(unsigned long pfn, unsigned int order, void *arg)
+{
+	((struct order_count *)arg)->blocks[order]++;
+	return 0;
+}
+
+static int orders_show(struct seq_file *m, void *v)
+{
+	const struct kho_tracker *t = kho_out_tracker();
+	struct order_count *c;
+	unsigned int o;
+
+	if (!t)
+		return 0;
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	kho_tracker_walk(t, 0, count_order, c);
+	for (o = 0; o < t->nr_orders; o++)
+		seq_printf(m, "order %u: %lu blocks %lu pages\n", o,
+			   c->blocks[o], c->blocks[o] << o);
+	kfree(c);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(orders);
+
+static struct debugfs_blob_wrapper out_fdt;
+
+/*
+ * Copy the received clients' blobs while they are intact: clients may
+ * restore and reuse their memory from device_initcall on.
+ */
+static int __init kho_in_snapshot(void)
+{
+	const void *fdt = kho_in.fdt;
+	int node;
+
+	if (kho_in.state != KHO_IN_ACCEPTED)
+		return 0;
+	in_fdt.data = (void *)fdt;
+	in_fdt.size = fdt_totalsize(fdt);
+	fdt_for_each_subnode(node, fdt, 0) {
+		const char *name = fdt_get_name(fdt, node, NULL);
+		struct kho_dbg_blob *b;
+		phys_addr_t phys, p;
+		u64 size;
+
+		if (!name || !strcmp(name, KHO_MEM_NODE) ||
+		    kho_retrieve_subtree(name, &phys, &size) ||
+		    size > KHO_IN_BLOB_MAX)
+			continue;
+		/* read only memory the handover preserved */
+		for (p = phys & PAGE_MASK; p < phys + size; p += PAGE_SIZE)
+			if (!kho_is_incoming_preserved(PHYS_PFN(p)))
+				break;
+		if (p < phys + size)
+			continue;
+		b = kzalloc(sizeof(*b), GFP_KERNEL);
+		if (!b)
+			break;
+		b->w.data = kmemdup(phys_to_virt(phys), size, GFP_KERNEL);
+		if (!b->w.data) {
+			kfree(b);
+			break;
+		}
+		b->w.size = size;
+		strscpy(b->name, name, sizeof(b->name));
+		list_add_tail(&b->list, &in_blobs);
+	}
+	return 0;
+}
+core_initcall_sync(kho_in_snapshot);
+
 static int __init kho_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("kho", NULL);
+	struct dentry *out = debugfs_create_dir("out", dir);
+	struct kho_dbg_blob *b;
 
 	debugfs_create_file("status", 0400, dir, NULL, &status_fops);
+	if (kho_out_fdt()) {
+		out_fdt.data = (void *)kho_out_fdt();
+		out_fdt.size = PAGE_SIZE;
+		debugfs_create_blob("fdt", 0400, out, &out_fdt);
+		debugfs_create_file("orders", 0400, out, NULL, &orders_fops);
+		debugfs_create_file("add", 0200, out, NULL, &add_fops);
+		debugfs_create_file("remove", 0200, out, NULL, &remove_fops);
+	}
+	mutex_lock(&dbg_lock);
+	out_sub = debugfs_create_dir("sub", out);
+	list_for_each_entry(b, &out_blobs, list)
+		create_file(b, out_sub);
+	if (in_fdt.data) {
+		struct dentry *in = debugfs_create_dir("in", dir);
+
+		debugfs_create_blob("fdt", 0400, in, &in_fdt);
+		in_sub = debugfs_create_dir("sub", in);
+		list_for_each_entry(b, &in_blobs, list)
+			create_file(b, in_sub);
+	}
+	mutex_unlock(&dbg_lock);
 	return 0;
 }
 late_initcall(kho_debugfs_init);

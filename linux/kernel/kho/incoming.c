@@ -45,6 +45,7 @@
 #include <linux/libfdt.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <asm/early_ioremap.h>
@@ -57,6 +58,26 @@ struct kho_incoming kho_in;
 
 static struct kho_setup_data kho_in_sd __initdata;
 static phys_addr_t kho_root_param __initdata;
+
+/*
+ * How preserved memory is kept out of the buddy allocator: "bitmap" (the
+ * default) consults the tracker while memory is released, "memblock" (the
+ * reference) reserves one memblock range per block.
+ */
+static bool kho_mode_memblock __initdata;
+static bool kho_bitmap_active __ro_after_init;
+
+static int __init kho_mode_setup(char *s)
+{
+	if (!strcmp(s, "memblock"))
+		kho_mode_memblock = true;
+	else if (!strcmp(s, "bitmap"))
+		kho_mode_memblock = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+early_param("kho_mode", kho_mode_setup);
 
 static int __init kho_root_setup(char *s)
 {
@@ -134,7 +155,7 @@ static int __init scratch_from_root(phys_addr_t root)
 
 static const char *__init check_setup(const struct kho_setup_data *sd)
 {
-	phys_addr_t align = (phys_addr_t)PAGE_SIZE << pageblock_order;
+	phys_addr_t align = (phys_addr_t)MAX_ORDER_NR_PAGES << PAGE_SHIFT;
 	unsigned int i, j;
 
 	if (sd->magic != KHO_SETUP_MAGIC)
@@ -174,6 +195,7 @@ void __init kho_scratch_early_init(phys_addr_t always_scratch_end)
 	const char *why;
 	unsigned int i;
 
+	kho_scratch_always_end = always_scratch_end;
 	if (!kho_in.found && !kho_root_param)
 		return;
 	if (!kho_enable) {
@@ -189,7 +211,6 @@ void __init kho_scratch_early_init(phys_addr_t always_scratch_end)
 		refuse(why);
 		return;
 	}
-	kho_scratch_always_end = always_scratch_end;
 	if (always_scratch_end)
 		memblock_mark_scratch(0, always_scratch_end);
 	for (i = 0; i < kho_in_sd.nr_scratch; i++) {
@@ -243,6 +264,7 @@ static const char *__init accept(void)
 {
 	phys_addr_t mem, root = kho_in.root;
 	unsigned long nodes = 1, pages = 0;	/* nodes: root page too */
+	u64 t0;
 	int err;
 
 	if (!block_ok(root, PAGE_SIZE))
@@ -264,9 +286,17 @@ static const char *__init accept(void)
 
 	/* All checked: nothing below can fail on handover content. */
 	if (kho_tracker_walk_nodes(&kho_in.tracker, reserve_node, NULL) ||
-	    kho_tracker_walk(&kho_in.tracker, 0, reserve_blk, NULL) ||
 	    memblock_reserve(root, PAGE_SIZE))
 		return "out of memblock space for the preserved map";
+	t0 = local_clock();
+	if (kho_mode_memblock) {
+		if (kho_tracker_walk(&kho_in.tracker, 0, reserve_blk, NULL))
+			return "out of memblock space for the preserved map";
+	} else {
+		/* memblock stays scratch-only until memory is released */
+		kho_bitmap_active = true;
+	}
+	kho_in.keep_ns = local_clock() - t0;
 	/* The state tree page is KHO's own: never released. */
 	kho_tracker_clear(&kho_in.tracker, PHYS_PFN(root), 0);
 	kho_in.nodes = nodes;
@@ -291,14 +321,16 @@ void __init kho_memory_init(void)
 		if (why) {
 			refuse(why);
 			kho_nr_scratch = 0;
-			kho_scratch_always_end = 0;
 		} else {
 			kho_in.state = KHO_IN_ACCEPTED;
-			pr_info("handover accepted: %lu preserved pages, %lu tracker pages, state tree at %pa\n",
-				kho_in.pages, kho_in.nodes, &kho_in.root);
+			pr_info("handover accepted: %lu preserved pages, %lu tracker pages, state tree at %pa, %s mode\n",
+				kho_in.pages, kho_in.nodes, &kho_in.root,
+				kho_bitmap_active ? "bitmap" : "memblock");
 		}
 	}
-	memblock_set_scratch_only(false);
+	if (!kho_bitmap_active)
+		memblock_set_scratch_only(false);
+	kho_in.mem_init_ns = local_clock();
 	if (!kho_enable)
 		return;
 	if (!kho_nr_scratch && kho_reserve_scratch()) {
@@ -306,6 +338,55 @@ void __init kho_memory_init(void)
 		return;
 	}
 	kho_scratch_to_cma();
+}
+
+/**
+ * kho_memory_init_late() - memory is released: end scratch-only mode
+ *
+ * Called by mm_core_init() after mem_init(). In bitmap mode memblock had
+ * to stay scratch-only until then, since preserved memory is not
+ * reserved in memblock.
+ */
+void __init kho_memory_init_late(void)
+{
+	memblock_set_scratch_only(false);
+	kho_in.mem_init_ns = local_clock() - kho_in.mem_init_ns;
+}
+
+/**
+ * kho_next_preserved() - find the next preserved block in a pfn range
+ * @start: first pfn of the range
+ * @end: pfn after it
+ * @pend: set to the pfn after the preserved block found (clipped to @end),
+ *	  or to @end if none
+ *
+ * The bitmap-mode hook of memblock_free_all() and of deferred struct page
+ * init: they free [@start, returned pfn) and skip to *@pend. One tracker
+ * descent per order finds the block; within a leaf the search goes a
+ * bitmap word at a time. Safe from several CPUs (deferred init threads).
+ *
+ * Return: first pfn of the first preserved block overlapping the range,
+ * or @end.
+ */
+unsigned long __init kho_next_preserved(unsigned long start,
+					unsigned long end, unsigned long *pend)
+{
+	unsigned long pfn, next;
+	u64 t0;
+
+	*pend = end;
+	if (!kho_bitmap_active || start >= end)
+		return end;
+	t0 = local_clock();
+	pfn = kho_tracker_next_block(&kho_in.tracker, start, &next);
+	if (pfn < end) {
+		*pend = min(next, end);
+		pfn = max(pfn, start);
+	} else {
+		pfn = end;
+	}
+	atomic64_add(local_clock() - t0, &kho_in.free_ns);
+	return pfn;
 }
 
 static bool incoming_usable(void)

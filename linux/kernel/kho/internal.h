@@ -11,6 +11,7 @@
 
 #include <linux/bits.h>
 #include <linux/types.h>
+#include <linux/atomic.h>
 #include <linux/mutex.h>
 
 /* On-page format of the tracker; see Documentation/kho/format.rst. */
@@ -97,6 +98,8 @@ int kho_tracker_walk_nodes(const struct kho_tracker *t, kho_node_fn fn,
 			   void *arg);
 int kho_tracker_check_nodes(const struct kho_tracker *t, kho_node_fn ok,
 			    void *arg);
+unsigned long kho_tracker_next_block(const struct kho_tracker *t,
+				     unsigned long pfn, unsigned long *end);
 phys_addr_t kho_tracker_root_phys(const struct kho_tracker *t);
 
 /* State tree */
@@ -134,6 +137,11 @@ int kho_preserve_range(unsigned long pfn, unsigned long nr);
 int kho_unpreserve_range(unsigned long pfn, unsigned long nr);
 phys_addr_t kho_root_phys(void);
 unsigned int kho_block_order(unsigned long pfn, unsigned long nr);
+const void *kho_out_fdt(void);
+const struct kho_tracker *kho_out_tracker(void);
+
+/* debugfs.c: @blob NULL removes the client's file */
+void kho_debugfs_client(const char *name, void *blob, size_t size);
 
 #ifdef __KERNEL__
 #include <linux/kexec_handover.h>
@@ -167,6 +175,9 @@ enum kho_in_state {
  * @nodes: pages used by the received tracker
  * @pages: pages preserved in the received tracker
  * @unclaimed: pages nobody restored, released at late_initcall_sync
+ * @keep_ns: time spent keeping preserved memory out of the allocator
+ * @free_ns: time spent in kho_next_preserved() (bitmap mode)
+ * @mem_init_ns: time of mem_init(), which releases memory to the buddy
  * @reason: why the handover was refused
  */
 struct kho_incoming {
@@ -179,6 +190,9 @@ struct kho_incoming {
 	unsigned long nodes;
 	unsigned long pages;
 	unsigned long unclaimed;
+	u64 keep_ns;
+	atomic64_t free_ns;
+	u64 mem_init_ns;
 	char reason[64];
 };
 

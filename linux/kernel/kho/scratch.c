@@ -93,9 +93,11 @@ static int __init kho_scratch_param(char *s)
 }
 early_param("kho_scratch", kho_scratch_param);
 
+/* Whole buddy blocks, so no free block mixes scratch and other memory. */
 static phys_addr_t __init scratch_align(void)
 {
-	return (phys_addr_t)pageblock_nr_pages << PAGE_SHIFT;
+	return (phys_addr_t)max_t(unsigned long, pageblock_nr_pages,
+				  MAX_ORDER_NR_PAGES) << PAGE_SHIFT;
 }
 
 static bool __init add_area(phys_addr_t addr, phys_addr_t size)
@@ -184,10 +186,30 @@ void __init kho_scratch_to_cma(void)
 		unsigned long end = PHYS_PFN(kho_scratch[i].addr +
 					     kho_scratch[i].size);
 
-		for (; pfn < end; pfn += pageblock_nr_pages)
+		for (; pfn < end; pfn += pageblock_nr_pages) {
+#ifdef CONFIG_DEFERRED_STRUCT_PAGE_INIT
+			/* not initialised yet: deferred init makes it CMA */
+			if (pfn >= NODE_DATA(early_pfn_to_nid(pfn))->first_deferred_pfn)
+				continue;
+#endif
 			set_pageblock_migratetype(pfn_to_page(pfn),
 						  MIGRATE_CMA);
+		}
 	}
+}
+
+/**
+ * kho_is_scratch_pfn() - whether a page belongs to a scratch area
+ * @pfn: the page
+ *
+ * Used when deferred struct page init frees memory late, to keep scratch
+ * pageblocks MIGRATE_CMA.
+ *
+ * Return: true for a scratch page.
+ */
+bool kho_is_scratch_pfn(unsigned long pfn)
+{
+	return kho_enable && kho_in_scratch(PFN_PHYS(pfn), PAGE_SIZE);
 }
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG

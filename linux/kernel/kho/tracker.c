@@ -454,6 +454,35 @@ int kho_tracker_walk(const struct kho_tracker *t, unsigned long from_pfn,
 	}
 }
 
+/**
+ * kho_tracker_next_block() - first block ending above a pfn
+ * @t: the tracker
+ * @pfn: where to look from
+ * @end: set to the pfn after the block found
+ *
+ * One descent per order: the block containing @pfn if there is one,
+ * else the lowest block starting above it.
+ *
+ * Return: the block's first pfn (may be below @pfn), or ULONG_MAX.
+ */
+unsigned long kho_tracker_next_block(const struct kho_tracker *t,
+				     unsigned long pfn, unsigned long *end)
+{
+	unsigned long best = KHO_NONE, b;
+	unsigned int o, bo = 0;
+
+	for (o = 0; o < t->nr_orders; o++) {
+		b = next_set(t, o, pfn >> o);
+		if (b != KHO_NONE && (b << o) < best) {
+			best = b << o;
+			bo = o;
+		}
+	}
+	if (best != KHO_NONE)
+		*end = best + (1UL << bo);
+	return best;
+}
+
 static int walk_table_nodes(const u64 *table, unsigned int level,
 			    kho_node_fn fn, void *arg)
 {

@@ -13,7 +13,6 @@ uintptr_t shim_phys_offset;
 
 struct shim_thread {
 	struct task_struct task;
-	pthread_t tid;
 };
 
 static void *shim_thread_fn(void *arg)
@@ -41,12 +40,14 @@ struct task_struct *kthread_create(int (*fn)(void *), void *data,
 void wake_up_process(struct task_struct *task)
 {
 	struct shim_thread *t = (struct shim_thread *)task;
+	pthread_t tid;
 
-	if (pthread_create(&t->tid, NULL, shim_thread_fn, t)) {
+	/* the thread frees @t when done: do not touch it after create */
+	if (pthread_create(&tid, NULL, shim_thread_fn, t)) {
 		perror("pthread_create");
 		exit(2);
 	}
-	pthread_detach(t->tid);
+	pthread_detach(tid);
 }
 
 void *kunit_kcalloc(struct kunit *test, size_t n, size_t size, int gfp)

@@ -1,0 +1,1 @@
+#include "../kho_shim.h"

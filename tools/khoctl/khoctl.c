@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khoctl.c - command line tool for Kexec HandOver (KHO).
+ *
+ * Shows what the running kernel will hand over at its next kexec and what
+ * it received from the previous one, dumps any state tree as DTS, adds
+ * and removes user blobs, and loads the next kernel with kexec_file_load()
+ * or with kexec_load(), every segment inside KHO scratch. Everything goes
+ * through the kernel's debugfs files in /sys/kernel/debug/kho/ (see the
+ * kernel's Documentation/kho/). Static, with no shell needed: the VM's
+ * init runs it directly.
+ *
+ * Exit status: 0 success, 1 error (one "khoctl: " line on stderr),
+ * 2 usage error. KHO_DEBUGFS=DIR replaces /sys/kernel/debug/kho, for
+ * tests; it also lifts the root check.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/reboot.h>
+
+#include <libfdt.h>
+
+#include "khoctl.h"
+
+#define STATUS_MAX	(64 << 10)
+#define BLOB_MAX	(16 << 20)
+#define MiB(x)		((double)(x) / (1 << 20))
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+static const struct command *current;
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("khoctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("khoctl: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage_of(FILE *f, const struct command *c);
+
+/* A usage error: what is wrong, the command's usage, exit 2 */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("khoctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (current)
+		usage_of(stderr, current);
+	else
+		fputs("Try 'khoctl --help'.\n", stderr);
+	exit(2);
+}
+
+void *xmalloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (!p)
+		die("out of memory (%zu bytes)", size);
+	return p;
+}
+
+static const char *debugfs_dir(void)
+{
+	const char *d = getenv("KHO_DEBUGFS");
+
+	return d && *d ? d : KHO_DEBUGFS_DEFAULT;
+}
+
+/* A path under the KHO debugfs directory; a few may be in use at once */
+const char *kho_path(const char *fmt, ...)
+{
+	static char bufs[4][PATH_MAX];
+	static unsigned int next;
+	char *b = bufs[next++ % 4];
+	int n;
+	va_list ap;
+
+	n = snprintf(b, PATH_MAX, "%s/", debugfs_dir());
+	va_start(ap, fmt);
+	if (n > 0 && n < PATH_MAX)
+		vsnprintf(b + n, PATH_MAX - n, fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+/**
+ * read_all() - read a whole file, whatever its st_size says
+ * @path: the file ("-" is stdin)
+ * @max: refuse files larger than this (-EFBIG)
+ * @buf: set to a malloc()ed buffer, NUL-terminated after @len bytes
+ * @len: set to the number of bytes read
+ *
+ * Return: 0 or -errno.
+ */
+int read_all(const char *path, size_t max, uint8_t **buf, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	uint8_t *b = NULL, *nb;
+	int fd, err = 0;
+	ssize_t r;
+
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	if (fd < 0)
+		return -errno;
+	b = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap > max) {
+				err = -EFBIG;
+				break;
+			}
+			cap *= 2;
+			nb = realloc(b, cap + 1);
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			b = nb;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			break;
+		}
+		if (!r)
+			break;
+		n += r;
+	}
+	if (fd)
+		close(fd);
+	if (!err && n > max)
+		err = -EFBIG;
+	if (err) {
+		free(b);
+		return err;
+	}
+	b[n] = 0;
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+uint8_t *read_file_or_die(const char *path, size_t max, size_t *len)
+{
+	uint8_t *buf;
+	int err;
+
+	err = read_all(path, max, &buf, len);
+	if (err == -EFBIG)
+		die("%s: too large (at most %zu bytes)", path, max);
+	if (err)
+		die("%s: %s", path, strerror(-err));
+	return buf;
+}
+
+/**
+ * valid_name() - is @name a KHO client name?
+ * @name: the name
+ *
+ * 1 to 63 characters of [A-Za-z0-9,._+-], and not "." or "..", which
+ * could not be file names in debugfs.
+ */
+bool valid_name(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (!n || n > KHO_NAME_MAX || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr(",._+-", c)))
+			return false;
+	}
+	return true;
+}
+
+static const char *after(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (strncmp(line, key, n) || line[n] != ':')
+		return NULL;
+	line += n + 1;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return line;
+}
+
+static void copy_value(char *dst, size_t len, const char *v)
+{
+	size_t n = strcspn(v, "\n");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, v, n);
+	dst[n] = 0;
+}
+
+/**
+ * parse_status() - parse the text of debugfs kho/status
+ * @text: NUL-terminated contents
+ * @st: filled in
+ *
+ * Return: 0, or -1 if it has no "enabled:" line (not a KHO status file).
+ */
+int parse_status(const char *text, struct kho_status *st)
+{
+	unsigned long long a, s;
+	unsigned int nr = 0, i, seen = 0;
+	bool enabled = false;
+	const char *l, *v;
+	char *end;
+
+	memset(st, 0, sizeof(*st));
+	strcpy(st->incoming, "?");
+	st->in_preserved = st->in_tracker = st->in_unclaimed = -1;
+	st->alloc_outside = st->segments_refused = -1;
+	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if ((v = after(l, "enabled"))) {
+			st->enabled = !strncmp(v, "yes", 3);
+			enabled = true;
+		} else if ((v = after(l, "root"))) {
+			st->root = strtoull(v, NULL, 0);
+		} else if ((v = after(l, "scratch_areas"))) {
+			nr = strtoul(v, NULL, 0);
+		} else if (!strncmp(l, "scratch", 7) &&
+			   l[7] >= '0' && l[7] <= '9') {
+			i = strtoul(l + 7, &end, 10);
+			if (*end != ':' || i >= KHO_MAX_SCRATCH)
+				continue;
+			a = strtoull(end + 1, &end, 0);
+			s = strtoull(end, NULL, 0);
+			st->scratch[i].addr = a;
+			st->scratch[i].size = s;
+			seen |= 1U << i;
+		} else if ((v = after(l, "incoming"))) {
+			copy_value(st->incoming, sizeof(st->incoming), v);
+		} else if ((v = after(l, "incoming_reason"))) {
+			copy_value(st->reason, sizeof(st->reason), v);
+		} else if ((v = after(l, "incoming_root"))) {
+			st->in_root = strtoull(v, NULL, 0);
+		} else if ((v = after(l, "incoming_preserved_pages"))) {
+			st->in_preserved = strtol(v, NULL, 0);
+		} else if ((v = after(l, "incoming_tracker_pages"))) {
+			st->in_tracker = strtol(v, NULL, 0);
+		} else if ((v = after(l, "incoming_unclaimed_pages"))) {
+			st->in_unclaimed = strtol(v, NULL, 0);
+		} else if ((v = after(l, "debug_alloc_outside_scratch"))) {
+			st->alloc_outside = strtol(v, NULL, 0);
+		} else if ((v = after(l, "segments_refused"))) {
+			st->segments_refused = strtol(v, NULL, 0);
+		}
+	}
+	/* keep the areas that were announced and listed, in order */
+	for (i = 0; i < nr && i < KHO_MAX_SCRATCH; i++) {
+		if (!(seen & (1U << i)))
+			continue;
+		st->scratch[st->nr_scratch++] = st->scratch[i];
+	}
+	return enabled ? 0 : -1;
+}
+
+/* Root, and the KHO debugfs directory present: else one line and exit 1 */
+static void need_kho(void)
+{
+	struct stat s;
+
+	if (!getenv("KHO_DEBUGFS") && geteuid())
+		die("must be root (KHO's debugfs files are root only)");
+	if (stat(debugfs_dir(), &s) || !S_ISDIR(s.st_mode))
+		die("debugfs not mounted or kernel without KHO (%s missing)",
+		    debugfs_dir());
+}
+
+void get_status(struct kho_status *st)
+{
+	const char *path;
+	uint8_t *text;
+	size_t len;
+
+	need_kho();
+	path = kho_path("status");
+	text = read_file_or_die(path, STATUS_MAX, &len);
+	if (parse_status((char *)text, st))
+		die("%s: not a KHO status file (no \"enabled:\" line)", path);
+	free(text);
+}
+
+static void need_enabled(const struct kho_status *st)
+{
+	if (!st->enabled)
+		die("KHO is off (boot with kho=on)");
+}
+
+/* ---- status ---- */
+
+static void print_orders(void)
+{
+	unsigned long long blocks, pages, tb = 0, tp = 0;
+	const char *path = kho_path("out/orders");
+	unsigned int o, shown = 0;
+	const char *l;
+	uint8_t *text;
+	size_t len;
+	int err;
+
+	err = read_all(path, STATUS_MAX, &text, &len);
+	if (err) {
+		printf("preserved memory:  unknown (%s: %s)\n", path,
+		       strerror(-err));
+		return;
+	}
+	printf("preserved memory (outgoing):\n");
+	for (l = (char *)text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (sscanf(l, "order %u: %llu blocks %llu pages", &o, &blocks,
+			   &pages) != 3)
+			continue;
+		tb += blocks;
+		tp += pages;
+		if (!blocks)
+			continue;
+		if (!shown++)
+			printf("  %-6s %12s %12s %12s\n", "order", "blocks",
+			       "pages", "MiB");
+		printf("  %-6u %12llu %12llu %12.1f\n", o, blocks, pages,
+		       MiB(pages * KHO_PAGE_SIZE));
+	}
+	if (shown)
+		printf("  %-6s %12llu %12llu %12.1f\n", "total", tb, tp,
+		       MiB(tp * KHO_PAGE_SIZE));
+	else
+		printf("  nothing preserved\n");
+	free(text);
+}
+
+static uint64_t be64(const void *p)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/* The clients of a state tree: every child but preserved-memory */
+static void print_subtrees(const char *rel, const char *label)
+{
+	const char *path = kho_path("%s", rel), *why, *name, *compat;
+	int node, len, n = 0;
+	const void *blob;
+	uint8_t *fdt;
+	size_t size;
+	int err;
+
+	err = read_all(path, BLOB_MAX, &fdt, &size);
+	if (err) {
+		printf("sub-trees (%s):   unknown (%s: %s)\n", label, path,
+		       strerror(-err));
+		return;
+	}
+	if (!dts_is_fdt(fdt, size, &why)) {
+		printf("sub-trees (%s):   %s is not a valid FDT (%s)\n", label,
+		       path, why);
+		free(fdt);
+		return;
+	}
+	compat = fdt_getprop(fdt, 0, "compatible", &len);
+	if (!compat || len <= 0 || compat[len - 1] ||
+	    strcmp(compat, "linux-6.12,kho-v1"))
+		printf("warning: %s is not a linux-6.12,kho-v1 state tree\n",
+		       path);
+	fdt_for_each_subnode(node, fdt, 0) {
+		name = fdt_get_name(fdt, node, NULL);
+		if (name && strcmp(name, KHO_MEM_NODE))
+			n++;
+	}
+	printf("sub-trees (%s):   %d\n", label, n);
+	fdt_for_each_subnode(node, fdt, 0) {
+		name = fdt_get_name(fdt, node, NULL);
+		if (!name || !strcmp(name, KHO_MEM_NODE))
+			continue;
+		blob = fdt_getprop(fdt, node, "blob", &len);
+		if (blob && len == 16)
+			printf("  %-32s %10llu bytes at 0x%llx\n", name,
+			       (unsigned long long)be64((const uint8_t *)blob + 8),
+			       (unsigned long long)be64(blob));
+		else
+			printf("  %-32s (no valid blob property)\n", name);
+	}
+	free(fdt);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct kho_status st;
+	struct stat s;
+	unsigned int i;
+
+	if (argc > 1)
+		usage_error("status: unexpected argument '%s'", argv[1]);
+	get_status(&st);
+
+	printf("KHO:               %s\n", st.enabled ? "on" :
+	       "off (boot with kho=on)");
+	if (st.enabled) {
+		printf("state tree:        0x%llx\n",
+		       (unsigned long long)st.root);
+		printf("scratch areas:     %u\n", st.nr_scratch);
+		for (i = 0; i < st.nr_scratch; i++)
+			printf("  scratch%-2u        0x%016llx-0x%016llx %10.1f MiB\n",
+			       i, (unsigned long long)st.scratch[i].addr,
+			       (unsigned long long)(st.scratch[i].addr +
+						    st.scratch[i].size - 1),
+			       MiB(st.scratch[i].size));
+		print_orders();
+		print_subtrees("out/fdt", "outgoing");
+	}
+
+	printf("incoming handover: %s", st.incoming);
+	if (!strcmp(st.incoming, "refused"))
+		printf(": %s", st.reason[0] ? st.reason : "(no reason given)");
+	if (!strcmp(st.incoming, "accepted"))
+		printf(", state tree at 0x%llx",
+		       (unsigned long long)st.in_root);
+	putchar('\n');
+	if (!strcmp(st.incoming, "accepted") ||
+	    !strcmp(st.incoming, "pending")) {
+		printf("  preserved pages: %ld (%.1f MiB), tracker pages: %ld, unclaimed pages: %ld (%.1f MiB)\n",
+		       st.in_preserved, MiB(st.in_preserved * KHO_PAGE_SIZE),
+		       st.in_tracker, st.in_unclaimed,
+		       MiB(st.in_unclaimed * KHO_PAGE_SIZE));
+		if (!stat(kho_path("in/fdt"), &s))
+			print_subtrees("in/fdt", "incoming");
+	}
+	if (st.alloc_outside > 0 || st.segments_refused > 0)
+		printf("counters:          %ld early allocations outside scratch, %ld kexec segments refused\n",
+		       st.alloc_outside, st.segments_refused);
+	return 0;
+}
+
+/* ---- dump ---- */
+
+static int cmd_dump(int argc, char **argv)
+{
+	const char *name = NULL, *dir = "out", *path, *label;
+	bool raw = false;
+	struct kho_status st;
+	size_t len, out;
+	uint8_t *buf;
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--in"))
+			dir = "in";
+		else if (!strcmp(argv[i], "--out"))
+			dir = "out";
+		else if (!strcmp(argv[i], "--raw"))
+			raw = true;
+		else if (argv[i][0] == '-' && argv[i][1])
+			usage_error("dump: unknown option '%s'", argv[i]);
+		else if (name)
+			usage_error("dump: more than one NAME");
+		else
+			name = argv[i];
+	}
+	if (name && !valid_name(name))
+		usage_error("dump: bad name '%s' (1-63 characters of A-Za-z0-9,._+-)",
+			    name);
+	need_kho();
+	path = name ? kho_path("%s/sub/%s", dir, name) :
+		      kho_path("%s/fdt", dir);
+	label = path + strlen(debugfs_dir()) + 1;
+
+	err = read_all(path, BLOB_MAX, &buf, &len);
+	if (err == -ENOENT) {
+		get_status(&st);
+		if (name)
+			die("no %s sub-tree named '%s' (%s missing)",
+			    *dir == 'i' ? "incoming" : "outgoing", name, path);
+		if (*dir == 'i')
+			die("no incoming state tree (incoming handover: %s%s%s)",
+			    st.incoming, st.reason[0] ? ": " : "", st.reason);
+		need_enabled(&st);
+		die("%s missing", path);
+	}
+	if (err == -EFBIG)
+		die("%s: too large (at most %d bytes)", path, BLOB_MAX);
+	if (err)
+		die("%s: %s", path, strerror(-err));
+
+	if (raw) {
+		out = len;
+		/* the root file is a whole page: write the tree only */
+		if (!name && dts_is_fdt(buf, len, NULL))
+			out = fdt_totalsize(buf);
+		if (fwrite(buf, 1, out, stdout) != out || fflush(stdout))
+			die("writing to stdout: %s", strerror(errno));
+	} else {
+		dts_print(stdout, buf, len, label);
+	}
+	free(buf);
+	return 0;
+}
+
+/* khoctl dts-file FILE: the DTS printer on any file, for tests */
+static int cmd_dts_file(int argc, char **argv)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (argc != 2)
+		usage_error("dts-file: need exactly one FILE");
+	buf = read_file_or_die(argv[1], BLOB_MAX, &len);
+	dts_print(stdout, buf, len, argv[1]);
+	free(buf);
+	return 0;
+}
+
+/* ---- add, remove ---- */
+
+/* One write() of @len bytes to debugfs file @rel: 0 or errno */
+static int write_once(const char *rel, const void *buf, size_t len)
+{
+	const char *path = kho_path("%s", rel);
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			die("%s missing (kernel without KHO user blobs?)", path);
+		die("%s: %s", path, strerror(errno));
+	}
+	n = write(fd, buf, len);
+	err = n < 0 ? errno : 0;
+	if (close(fd) && !err)
+		err = errno;
+	if (!err && (size_t)n != len)
+		die("%s: short write (%zd of %zu bytes)", path, n, len);
+	return err;
+}
+
+static int cmd_add(int argc, char **argv)
+{
+	const char *name, *file, *why;
+	struct kho_status st;
+	size_t len, nlen;
+	uint8_t *blob;
+	char *buf;
+	int err;
+
+	if (argc != 3)
+		usage_error("add: need NAME and FILE");
+	name = argv[1];
+	file = argv[2];
+	if (!valid_name(name))
+		usage_error("add: bad name '%s' (1-63 characters of A-Za-z0-9,._+-)",
+			    name);
+	get_status(&st);
+	need_enabled(&st);
+	err = read_all(file, KHO_USER_BLOB_MAX, &blob, &len);
+	if (err == -EFBIG)
+		die("%s: too large (a user blob is at most %d bytes)", file,
+		    KHO_USER_BLOB_MAX);
+	if (err)
+		die("%s: %s", file, strerror(-err));
+	if (!len)
+		die("%s: empty file (a user blob is 1 to %d bytes)", file,
+		    KHO_USER_BLOB_MAX);
+
+	nlen = strlen(name);
+	buf = xmalloc(nlen + 1 + len);
+	memcpy(buf, name, nlen);
+	buf[nlen] = '\n';
+	memcpy(buf + nlen + 1, blob, len);
+	err = write_once("out/add", buf, nlen + 1 + len);
+	free(buf);
+	switch (err) {
+	case 0:
+		break;
+	case EINVAL:
+		if (len >= 4 && be64(blob) >> 32 == 0xd00dfeed &&
+		    !dts_is_fdt(blob, len, &why))
+			die("add %s: %s (the blob starts with the FDT magic but is not a valid FDT: %s)",
+			    name, strerror(err), why);
+		die("add %s: %s (bad name, or a blob with the FDT magic that is not a valid FDT)",
+		    name, strerror(err));
+	case EFBIG:
+		die("add %s: %s (a user blob is at most %d bytes)", name,
+		    strerror(err), KHO_USER_BLOB_MAX);
+	case EEXIST:
+		die("add %s: %s (a sub-tree of that name exists; remove it first)",
+		    name, strerror(err));
+	case ENOSPC:
+		die("add %s: %s (the state tree is full)", name, strerror(err));
+	default:
+		die("add %s: %s", name, strerror(err));
+	}
+	free(blob);
+	printf("added sub-tree %s: %zu bytes from %s\n", name, len, file);
+	return 0;
+}
+
+static int cmd_remove(int argc, char **argv)
+{
+	struct kho_status st;
+	int err;
+
+	if (argc != 2)
+		usage_error("remove: need NAME");
+	if (!valid_name(argv[1]))
+		usage_error("remove: bad name '%s' (1-63 characters of A-Za-z0-9,._+-)",
+			    argv[1]);
+	get_status(&st);
+	need_enabled(&st);
+	err = write_once("out/remove", argv[1], strlen(argv[1]));
+	if (err == ENOENT)
+		die("remove %s: %s (no user blob of that name; only blobs added with 'khoctl add' can be removed)",
+		    argv[1], strerror(err));
+	if (err)
+		die("remove %s: %s", argv[1], strerror(err));
+	printf("removed sub-tree %s\n", argv[1]);
+	return 0;
+}
+
+/* ---- exec ---- */
+
+static int cmd_exec(int argc, char **argv)
+{
+	uint8_t *loaded;
+	size_t len;
+
+	if (argc > 1)
+		usage_error("exec: unexpected argument '%s'", argv[1]);
+	if (geteuid())
+		die("must be root");
+	if (!read_all("/sys/kernel/kexec_loaded", 16, &loaded, &len)) {
+		if (loaded[0] == '0')
+			die("no kernel loaded (run 'khoctl load' first)");
+		free(loaded);
+	}
+	fflush(NULL);
+	sync();
+	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+		LINUX_REBOOT_CMD_KEXEC, NULL);
+	die("kexec reboot: %s", strerror(errno));
+}
+
+/* ---- help ---- */
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "status", cmd_status, "",
+	  "KHO on/off, outgoing state tree, scratch areas, preserved memory by\n"
+	  "order, sub-trees, and the incoming handover (accepted, refused and\n"
+	  "why, or none) with its preserved and unclaimed pages.\n" },
+	{ "dump", cmd_dump, "[--in] [NAME] [--raw]",
+	  "Print the outgoing state tree, or with --in the incoming one, as DTS\n"
+	  "(dtc -I dts parses it back). With NAME, print that client's blob:\n"
+	  "as DTS if it is an FDT, else as a hex dump.\n"
+	  "  --in     the tree received from the previous kernel (in/)\n"
+	  "  --raw    write the blob's bytes to stdout instead\n" },
+	{ "add", cmd_add, "NAME FILE",
+	  "Add the contents of FILE (1 to 4096 bytes) as client NAME of the\n"
+	  "outgoing state tree, in preserved memory. NAME is 1-63 characters\n"
+	  "of A-Za-z0-9,._+-. A blob that starts with the FDT magic must be a\n"
+	  "valid FDT.\n" },
+	{ "remove", cmd_remove, "NAME",
+	  "Remove client NAME, a blob added with 'khoctl add'.\n" },
+	{ "load", cmd_load,
+	  "[--user] KERNEL [--initrd FILE] [--append STRING] [--reuse-cmdline] [--dry-run]",
+	  "Load KERNEL as the next kernel of a KHO kexec; then run 'khoctl exec'.\n"
+	  "Without --user: kexec_file_load(2); the kernel places the segments in\n"
+	  "scratch and passes the state tree by itself.\n"
+	  "With --user: kexec_load(2) (x86_64 bzImage): khoctl builds the boot\n"
+	  "parameters, appends kho_root= to the command line, places every\n"
+	  "segment inside the largest scratch area that holds them, and prints\n"
+	  "the placement.\n"
+	  "  --initrd FILE     initramfs for the next kernel\n"
+	  "  --append STRING   command line (added after --reuse-cmdline's)\n"
+	  "  --reuse-cmdline   start from /proc/cmdline (kho_root= dropped)\n"
+	  "  --dry-run         check and print everything, load nothing\n"
+	  "  --save DIR        (--user) also write the segments to DIR\n" },
+	{ "exec", cmd_exec, "",
+	  "Reboot into the loaded kernel now (like kexec -e).\n" },
+	{ "help", cmd_help, "[COMMAND]", "Print help.\n" },
+	{ "dts-file", cmd_dts_file, "FILE", NULL },	/* hidden: tests */
+};
+
+#define NR_COMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static void usage_of(FILE *f, const struct command *c)
+{
+	fprintf(f, "usage: khoctl %s%s%s\n", c->name, *c->args ? " " : "",
+		c->args);
+}
+
+static void usage(FILE *f)
+{
+	unsigned int i;
+
+	fputs("usage: khoctl COMMAND [ARGS]\n"
+	      "Inspect and drive Kexec HandOver (KHO) through\n"
+	      KHO_DEBUGFS_DEFAULT "/ (root only).\n\n"
+	      "commands:\n", f);
+	for (i = 0; i < NR_COMMANDS; i++) {
+		if (!commands[i].help)
+			continue;
+		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].args);
+	}
+	fputs("\n'khoctl COMMAND --help' describes a command.\n"
+	      "Environment: KHO_DEBUGFS=DIR reads DIR instead of "
+	      KHO_DEBUGFS_DEFAULT ".\n"
+	      "Exit status: 0 success, 1 error, 2 usage error.\n", f);
+}
+
+static const struct command *find_command(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void help_of(const struct command *c)
+{
+	usage_of(stdout, c);
+	if (c->help)
+		printf("\n%s", c->help);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		usage_error("help: unknown command '%s'", argv[1]);
+	help_of(c);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	current = find_command(argv[1]);
+	if (!current)
+		usage_error("unknown command '%s'", argv[1]);
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			help_of(current);
+			return 0;
+		}
+	}
+	return current->fn(argc - 1, argv + 1);
+}
