@@ -28,6 +28,8 @@ kernel: tree
 
 initramfs: kernel
 	@scripts/initramfs.sh
+	@KCONFIG_VARIANT=deferred scripts/kernel.sh
+	@KCONFIG_VARIANT=deferred scripts/initramfs.sh
 
 test: initramfs
 	@python3 tests/run.py $(if $(T),-k $(T))

@@ -10,6 +10,7 @@ B=${B:-$top/build}
 kdir=$B/kernel${KCONFIG_VARIANT:+-$KCONFIG_VARIANT}
 out=$B/initramfs${KCONFIG_VARIANT:+-$KCONFIG_VARIANT}.cpio
 make -s -C "$top/tools" B="$B"
+make -s -C "$top/tools/khoctl" B="$B"
 gic=$B/tools/gen_init_cpio
 [ "$gic" -nt "$B/linux/usr/gen_init_cpio.c" ] ||
 	gcc -O2 -o "$gic" "$B/linux/usr/gen_init_cpio.c"
@@ -24,6 +25,7 @@ dir /tmp 1777 0 0
 dir /boot 0755 0 0
 dir /bin 0755 0 0
 file /init $B/tools/init 0755 0 0
+file /bin/khoctl $B/tools/khoctl 0755 0 0
 file /boot/bzImage $kdir/arch/x86/boot/bzImage 0644 0 0
 LIST
 "$gic" "$list" > "$out.tmp"

@@ -108,6 +108,10 @@ def run_vm(tap, sc):
         tap.result(res.ok, "%s: chain of %d generation(s) completed" %
                    (name, len(res.gens_done)),
                    [] if res.ok else ["log tail:"] + res.tail())
+    extra = sc.get("extra")
+    if extra:
+        for ok, desc, diag in extra(res):
+            tap.result(ok, "%s: %s" % (name, desc), diag)
 
 
 def main():

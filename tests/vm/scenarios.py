@@ -4,7 +4,13 @@
 Each entry: "name" (shown in the TAP file), "run" (arguments of rig.run),
 and optionally "check", a function turning the rig.Result into
 (ok, description, diagnostics) tuples when the default judgement (every
-check passed, every generation done) is not what the scenario proves.
+check passed, every generation done) is not what the scenario proves,
+or "extra", checks added to the default judgement.
+
+Every KHO scenario runs in three configurations: bitmap mode (the
+default), the memblock_reserve reference mode (kho_mode=memblock), and a
+second kernel with deferred struct page init and NUMA, booted with two
+QEMU nodes and memory above 4 GiB so deferred init really happens.
 """
 
 
@@ -22,25 +28,95 @@ def expect_hang(res):
            ["rig errors: %s" % res.errors] + res.tail(30))
 
 
+def same_accounting(res):
+    """Bitmap and memblock mode account the same memory the same way."""
+    a = res.info.get(2, {})
+    b = res.info.get(3, {})
+    try:
+        ka, kb = int(a["memtotal_kb"]), int(b["memtotal_kb"])
+    except (KeyError, ValueError):
+        yield (False, "MemTotal reported in generations 2 and 3",
+               ["info: %s" % res.info])
+        return
+    yield (abs(ka - kb) <= 64 and a.get("mode") != b.get("mode"),
+           "same MemTotal after restore in %s (%d kB) and %s mode (%d kB)"
+           % (a.get("mode"), ka, b.get("mode"), kb), [])
+
+
+# Two NUMA nodes of 3 GiB each: RAM above 4 GiB lands in ZONE_NORMAL,
+# whose struct pages deferred init initialises late.
+NUMA = ["-object", "memory-backend-ram,size=3G,id=m0",
+        "-object", "memory-backend-ram,size=3G,id=m1",
+        "-numa", "node,nodeid=0,cpus=0,memdev=m0",
+        "-numa", "node,nodeid=1,cpus=1,memdev=m1"]
+
+KHO = [
+    ("kho-chain", dict(name="kho", gens=4, mem="1G", append="kho=on")),
+    ("kho-512M-2G", dict(name="kho@big", gens=3, mem="2G", boot_timeout=300,
+                         append="kho=on test_kho.size=512M")),
+    ("kho-off-in-gen2",
+     dict(name="kho@off", gens=2, mem="512M",
+          append="kho=on rig.next.kho=- rig.next.rig.expect=refused "
+                 "rig.next.rig.expect_reason=kho=on rig.kho_off=1")),
+    ("kho-bad-root",
+     dict(name="kho@badroot", gens=2, mem="512M",
+          append="kho=on kho_root=0x1000 rig.expect=refused "
+                 "rig.expect_reason=does_not_point rig.next.kho_root=- "
+                 "rig.next.rig.expect=accepted")),
+]
+
+
+def kho_variants():
+    for name, run in KHO:
+        yield {"name": name, "run": dict(run, smp=2)}
+    for name, run in KHO:
+        r = dict(run, smp=2, name=run["name"] + "@memblock")
+        r["append"] = run["append"] + " kho_mode=memblock"
+        yield {"name": name + "-memblock", "run": r}
+    for name, run in KHO:
+        r = dict(run, smp=2, name=run["name"] + "@deferred", mem="6G",
+                 variant="deferred", qemu_extra=NUMA, boot_timeout=300)
+        yield {"name": name + "-deferred-numa", "run": r}
+
+
+# Damage done to the outgoing handover just before kexec, and the reason
+# the next kernel must give for refusing it. The third generation proves
+# a clean KHO chain works again.
+CORRUPTIONS = [
+    ("root_magic", "not a valid FDT"),
+    ("compatible", "unknown compatible"),
+    ("tracker_ptr", "tracker node outside RAM"),
+    ("tracker_cycle", "reached twice"),
+    ("bit_over_kernel", "over scratch/kernel"),
+    ("scratch_overlap", "overlapping scratch"),
+]
+
+
+def corruptions():
+    for what, reason in CORRUPTIONS:
+        yield {"name": "corrupt-" + what.replace("_", "-"),
+               "run": dict(name="kho@corrupt-" + what, gens=3, mem="512M",
+                           smp=2, append="kho=on rig.corrupt=%s "
+                           "rig.next2.rig.expect=refused "
+                           "rig.next2.rig.expect_reason=%s "
+                           "rig.next3.rig.expect=accepted"
+                           % (what, reason.replace(" ", "_")))}
+    yield {"name": "corrupt-blob-size",
+           "run": dict(name="kho@corrupt-blob_size", gens=2, mem="512M",
+                       smp=2, append="kho=on rig.corrupt=blob_size "
+                       "rig.next2.rig.expect_error=blob")}
+
+
 SCENARIOS = [
     {"name": "kunit",
      "run": dict(name="chain@kunit", gens=1, mem="512M", smp=2, kunit=True)},
     {"name": "chain",
      "run": dict(name="chain", gens=3, mem="512M", smp=2)},
-    {"name": "kho-chain",
-     "run": dict(name="kho", gens=4, mem="1G", smp=2, append="kho=on")},
-    {"name": "kho-512M-2G",
-     "run": dict(name="kho@big", gens=3, mem="2G", smp=2, boot_timeout=300,
-                 append="kho=on test_kho.size=512M")},
-    {"name": "kho-off-in-gen2",
-     "run": dict(name="kho@off", gens=2, mem="512M", smp=2,
-                 append="kho=on rig.next.kho=- rig.next.rig.expect=refused "
-                        "rig.next.rig.expect_reason=kho=on rig.kho_off=1")},
-    {"name": "kho-bad-root",
-     "run": dict(name="kho@badroot", gens=2, mem="512M", smp=2,
-                 append="kho=on kho_root=0x1000 rig.expect=refused "
-                        "rig.expect_reason=kho_root rig.next.kho_root=- "
-                        "rig.next.rig.expect=accepted")},
+] + list(kho_variants()) + list(corruptions()) + [
+    {"name": "kho-accounting-bitmap-vs-memblock",
+     "run": dict(name="kho@accounting", gens=3, mem="1G", smp=2,
+                 append="kho=on test_kho.churn=0 rig.next3.kho_mode=memblock"),
+     "extra": same_accounting},
     {"name": "rig-panic",
      "run": dict(name="chain@panic", gens=3, append="rig.panic=2"),
      "check": expect_panic},

@@ -124,8 +124,14 @@ int rig_kexec_file(void)
 
 	snprintf(gen, sizeof(gen), "%d", rig.gen + 1);
 	cmdline_set(next, sizeof(next), cmdline, "rig.gen", gen);
-	/* rig.next.KEY=VALUE: set KEY=VALUE (or drop KEY if VALUE is "-") */
+	/*
+	 * rig.next.KEY=VALUE: set KEY=VALUE (or drop KEY if VALUE is "-") on
+	 * the next generation's command line; rig.nextN.KEY=VALUE only when
+	 * the next generation is N.
+	 */
 	for (int i = 0; i < rig.nr_next; i++) {
+		if (rig.next_gen[i] && rig.next_gen[i] != rig.gen + 1)
+			continue;
 		memcpy(tmp, next, sizeof(tmp));
 		cmdline_set(next, sizeof(next), tmp, rig.next_key[i],
 			    strcmp(rig.next_val[i], "-") ? rig.next_val[i] :
@@ -146,6 +152,29 @@ int rig_kexec_file(void)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * rig.corrupt=WHAT: damage the outgoing handover on purpose (debug
+ * kernels), scratch_overlap before the kexec image is loaded, the rest
+ * after.
+ */
+static void corrupt(int before_load)
+{
+	char what[32];
+	int fd;
+
+	if (!rig_param("rig.corrupt", what, sizeof(what)) || rig.gen != 1)
+		return;
+	if (!strcmp(what, "scratch_overlap") != !!before_load)
+		return;
+	fd = open("/sys/kernel/debug/kho/debug_corrupt", O_WRONLY);
+	if (fd < 0 || write(fd, what, strlen(what)) != (ssize_t)strlen(what))
+		rig_tap(0, "corrupt %s: %s", what, strerror(errno));
+	else
+		rig_log("gen=%d corrupted the handover: %s", rig.gen, what);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void power_off(void)
@@ -199,14 +228,17 @@ static void parse_next_words(void)
 {
 	const char *p = cmdline;
 
-	while ((p = strstr(p, "rig.next.")) && rig.nr_next < 8) {
+	while ((p = strstr(p, "rig.next")) && rig.nr_next < 8) {
 		size_t k, v;
 
 		if (p != cmdline && p[-1] != ' ') {
 			p++;
 			continue;
 		}
-		p += strlen("rig.next.");
+		p += strlen("rig.next");
+		rig.next_gen[rig.nr_next] = strtol(p, (char **)&p, 10);
+		if (*p++ != '.')
+			continue;
 		k = strcspn(p, "= \n");
 		if (p[k] != '=' || k >= sizeof(rig.next_key[0]))
 			continue;
@@ -267,7 +299,9 @@ int main(void)
 		rig_tap(0, "scenario %s step failed: %d", name, ret);
 
 	if (rig.gen < rig.gens && !rig.failed) {
+		corrupt(1);
 		if (rig_kexec_file() == 0) {
+			corrupt(0);
 			rig_log("gen=%d done next=kexec uptime_ms=%lu", rig.gen,
 				uptime_ms());
 			sync();

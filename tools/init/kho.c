@@ -9,6 +9,10 @@
  *                                       (default: none in gen 1, then
  *                                       accepted)
  *   rig.expect_reason=WORDS            a word the refusal reason contains
+ *   rig.expect_error=WORD              the chain test must report an
+ *                                       error containing WORD
+ *   rig.corrupt=WHAT                   before kexec, damage the handover
+ *                                       (debugfs kho/debug_corrupt)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +44,14 @@ int scenario_kho(void)
 	if (!strcmp(want, "refused")) {
 		char r[64];
 
-		if (rig_param("rig.expect_reason", r, sizeof(r)))
+		if (rig_param("rig.expect_reason", r, sizeof(r))) {
+			/* the command line cannot hold spaces: '_' stands for one */
+			for (char *c = r; *c; c++)
+				if (*c == '_')
+					*c = ' ';
 			rig_tap(strstr(reason, r) != NULL,
 				"refusal reason mentions \"%s\"", r);
+		}
 	}
 
 	outside = kv_long(kho, "debug_alloc_outside_scratch", -1);
@@ -51,6 +60,11 @@ int scenario_kho(void)
 
 	kv_get(test, "handover", handover, sizeof(handover));
 	kv_get(test, "error", err, sizeof(err));
+	if (rig_param("rig.expect_error", reason, sizeof(reason))) {
+		rig_tap(strstr(err, reason) != NULL,
+			"chain test reports the damage: %s", err);
+		return 0;
+	}
 	gen = kv_long(test, "gen", -1);
 	restored = kv_long(test, "restored", -1);
 	expect = kv_long(test, "expect_folios", -1);
@@ -75,6 +89,23 @@ int scenario_kho(void)
 	} else {
 		rig_tap(!strcmp(handover, "no"), "test sees no handover (%s)",
 			handover);
+	}
+	{
+		char meminfo[2048], mt[32], cma[32] = "0";
+
+		if (rig_read_file("/proc/meminfo", meminfo,
+				  sizeof(meminfo) - 1) > 0 &&
+		    kv_get(meminfo, "MemTotal", mt, sizeof(mt))) {
+			kv_get(meminfo, "CmaFree", cma, sizeof(cma));
+			rig_log("gen=%d kho memtotal_kb=%ld cmafree_kb=%ld mode=%s",
+				rig.gen, strtol(mt, NULL, 10),
+				strtol(cma, NULL, 10),
+				rig_param("kho_mode", state, 16) ? state :
+								  "bitmap");
+		}
+		rig_log("gen=%d kho keep_ns=%ld mem_init_ns=%ld", rig.gen,
+			kv_long(kho, "incoming_keep_ns", -1),
+			kv_long(kho, "incoming_mem_init_ns", -1));
 	}
 	if (strcmp(err, "none") && !(!strcmp(err, "KHO is off") &&
 				     rig_param("rig.kho_off", state, 8))) {

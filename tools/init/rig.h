@@ -14,6 +14,7 @@ struct rig {
 	int nr_next;	/* rig.next.KEY=VAL words: changes for the next gen */
 	char next_key[8][32];
 	char next_val[8][64];
+	int next_gen[8];	/* 0: every generation, else only this one */
 };
 
 extern struct rig rig;

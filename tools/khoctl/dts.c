@@ -152,6 +152,11 @@ static int check_fdt(const void *fdt, size_t len, bool *odd_names,
 		*why = "FDT version older than 16";
 		return -1;
 	}
+	/* the spec's alignment, which libfdt's loads rely on */
+	if (fdt_off_mem_rsvmap(fdt) % 8 || fdt_off_dt_struct(fdt) % 4) {
+		*why = "misaligned block";
+		return -1;
+	}
 	n = fdt_num_mem_rsv(fdt);
 	if (n < 0) {
 		*why = fdt_strerror(n);
@@ -284,7 +289,7 @@ static void print_value(FILE *f, const char *name, const uint8_t *v, int len)
 	fputc('>', f);
 	if (len % 8)
 		return;
-	for (i = 0; i < sizeof(u64_props) / sizeof(u64_props[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(u64_props); i++) {
 		if (strcmp(name, u64_props[i]))
 			continue;
 		fputs(" /* u64:", f);

@@ -11,8 +11,9 @@
  * init runs it directly.
  *
  * Exit status: 0 success, 1 error (one "khoctl: " line on stderr),
- * 2 usage error. KHO_DEBUGFS=DIR replaces /sys/kernel/debug/kho, for
- * tests; it also lifts the root check.
+ * 2 usage error. For tests, KHO_DEBUGFS=DIR replaces /sys/kernel/debug/kho
+ * (and lifts the root check), and KHO_SYSFS=DIR replaces /sys where
+ * "load --user" reads the firmware memory map.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,11 +33,13 @@
 #define STATUS_MAX	(64 << 10)
 #define BLOB_MAX	(16 << 20)
 #define MiB(x)		((double)(x) / (1 << 20))
+#define PAGES_MiB(n)	((double)(n) * KHO_PAGE_SIZE / (1 << 20))
 
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *args;
+	const char *summary;	/* NULL: hidden */
 	const char *help;
 };
 
@@ -70,8 +73,7 @@ void warn(const char *fmt, ...)
 static void usage_of(FILE *f, const struct command *c);
 
 /* A usage error: what is wrong, the command's usage, exit 2 */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
+void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -97,11 +99,17 @@ void *xmalloc(size_t size)
 	return p;
 }
 
-static const char *debugfs_dir(void)
+/* KHO_DEBUGFS=DIR, if set and not empty */
+static const char *debugfs_override(void)
 {
 	const char *d = getenv("KHO_DEBUGFS");
 
-	return d && *d ? d : KHO_DEBUGFS_DEFAULT;
+	return d && *d ? d : NULL;
+}
+
+static const char *debugfs_dir(void)
+{
+	return debugfs_override() ? : KHO_DEBUGFS_DEFAULT;
 }
 
 /* A path under the KHO debugfs directory; a few may be in use at once */
@@ -217,18 +225,24 @@ bool valid_name(const char *name)
 	return true;
 }
 
-static const char *after(const char *line, const char *key)
+/* Split "key: value" at the colon: 0, or -1 if there is no key */
+static int split_line(const char *line, char *key, size_t len,
+		      const char **value)
 {
-	size_t n = strlen(key);
+	size_t n = strcspn(line, ":\n");
 
-	if (strncmp(line, key, n) || line[n] != ':')
-		return NULL;
+	if (line[n] != ':' || !n || n >= len)
+		return -1;
+	memcpy(key, line, n);
+	key[n] = 0;
 	line += n + 1;
 	while (*line == ' ' || *line == '\t')
 		line++;
-	return line;
+	*value = line;
+	return 0;
 }
 
+/* Copy a value up to its end of line, truncated to fit */
 static void copy_value(char *dst, size_t len, const char *v)
 {
 	size_t n = strcspn(v, "\n");
@@ -248,49 +262,54 @@ static void copy_value(char *dst, size_t len, const char *v)
  */
 int parse_status(const char *text, struct kho_status *st)
 {
-	unsigned long long a, s;
 	unsigned int nr = 0, i, seen = 0;
 	bool enabled = false;
 	const char *l, *v;
-	char *end;
+	char key[40], *end;
+	uint64_t a, s;
 
 	memset(st, 0, sizeof(*st));
-	strcpy(st->incoming, "?");
-	st->in_preserved = st->in_tracker = st->in_unclaimed = -1;
-	st->alloc_outside = st->segments_refused = -1;
+	snprintf(st->incoming, sizeof(st->incoming), "?");
+	st->in_preserved = -1;
+	st->in_tracker = -1;
+	st->in_unclaimed = -1;
+	st->alloc_outside = -1;
+	st->segments_refused = -1;
 	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		if ((v = after(l, "enabled"))) {
+		if (split_line(l, key, sizeof(key), &v))
+			continue;
+		if (!strcmp(key, "enabled")) {
 			st->enabled = !strncmp(v, "yes", 3);
 			enabled = true;
-		} else if ((v = after(l, "root"))) {
+		} else if (!strcmp(key, "root")) {
 			st->root = strtoull(v, NULL, 0);
-		} else if ((v = after(l, "scratch_areas"))) {
+		} else if (!strcmp(key, "scratch_areas")) {
 			nr = strtoul(v, NULL, 0);
-		} else if (!strncmp(l, "scratch", 7) &&
-			   l[7] >= '0' && l[7] <= '9') {
-			i = strtoul(l + 7, &end, 10);
-			if (*end != ':' || i >= KHO_MAX_SCRATCH)
+		} else if (!strncmp(key, "scratch", 7) && key[7] >= '0' &&
+			   key[7] <= '9') {
+			i = strtoul(key + 7, &end, 10);
+			if (*end || i >= KHO_MAX_SCRATCH)
 				continue;
-			a = strtoull(end + 1, &end, 0);
+			a = strtoull(v, &end, 0);
 			s = strtoull(end, NULL, 0);
 			st->scratch[i].addr = a;
 			st->scratch[i].size = s;
 			seen |= 1U << i;
-		} else if ((v = after(l, "incoming"))) {
+		} else if (!strcmp(key, "incoming")) {
 			copy_value(st->incoming, sizeof(st->incoming), v);
-		} else if ((v = after(l, "incoming_reason"))) {
+		} else if (!strcmp(key, "incoming_reason")) {
 			copy_value(st->reason, sizeof(st->reason), v);
-		} else if ((v = after(l, "incoming_root"))) {
+		} else if (!strcmp(key, "incoming_root")) {
 			st->in_root = strtoull(v, NULL, 0);
-		} else if ((v = after(l, "incoming_preserved_pages"))) {
+		} else if (!strcmp(key, "incoming_preserved_pages")) {
 			st->in_preserved = strtol(v, NULL, 0);
-		} else if ((v = after(l, "incoming_tracker_pages"))) {
+		} else if (!strcmp(key, "incoming_tracker_pages")) {
 			st->in_tracker = strtol(v, NULL, 0);
-		} else if ((v = after(l, "incoming_unclaimed_pages"))) {
+		} else if (!strcmp(key, "incoming_unclaimed_pages")) {
 			st->in_unclaimed = strtol(v, NULL, 0);
-		} else if ((v = after(l, "debug_alloc_outside_scratch"))) {
+		} else if (!strcmp(key, "debug_alloc_outside_scratch")) {
 			st->alloc_outside = strtol(v, NULL, 0);
-		} else if ((v = after(l, "segments_refused"))) {
+		} else if (!strcmp(key, "segments_refused")) {
 			st->segments_refused = strtol(v, NULL, 0);
 		}
 	}
@@ -308,7 +327,7 @@ static void need_kho(void)
 {
 	struct stat s;
 
-	if (!getenv("KHO_DEBUGFS") && geteuid())
+	if (!debugfs_override() && geteuid())
 		die("must be root (KHO's debugfs files are root only)");
 	if (stat(debugfs_dir(), &s) || !S_ISDIR(s.st_mode))
 		die("debugfs not mounted or kernel without KHO (%s missing)",
@@ -366,11 +385,11 @@ static void print_orders(void)
 			printf("  %-6s %12s %12s %12s\n", "order", "blocks",
 			       "pages", "MiB");
 		printf("  %-6u %12llu %12llu %12.1f\n", o, blocks, pages,
-		       MiB(pages * KHO_PAGE_SIZE));
+		       PAGES_MiB(pages));
 	}
 	if (shown)
 		printf("  %-6s %12llu %12llu %12.1f\n", "total", tb, tp,
-		       MiB(tp * KHO_PAGE_SIZE));
+		       PAGES_MiB(tp));
 	else
 		printf("  nothing preserved\n");
 	free(text);
@@ -399,12 +418,12 @@ static void print_subtrees(const char *rel, const char *label)
 
 	err = read_all(path, BLOB_MAX, &fdt, &size);
 	if (err) {
-		printf("sub-trees (%s):   unknown (%s: %s)\n", label, path,
+		printf("sub-trees (%s): unknown (%s: %s)\n", label, path,
 		       strerror(-err));
 		return;
 	}
 	if (!dts_is_fdt(fdt, size, &why)) {
-		printf("sub-trees (%s):   %s is not a valid FDT (%s)\n", label,
+		printf("sub-trees (%s): %s is not a valid FDT (%s)\n", label,
 		       path, why);
 		free(fdt);
 		return;
@@ -419,7 +438,7 @@ static void print_subtrees(const char *rel, const char *label)
 		if (name && strcmp(name, KHO_MEM_NODE))
 			n++;
 	}
-	printf("sub-trees (%s):   %d\n", label, n);
+	printf("sub-trees (%s): %d\n", label, n);
 	fdt_for_each_subnode(node, fdt, 0) {
 		name = fdt_get_name(fdt, node, NULL);
 		if (!name || !strcmp(name, KHO_MEM_NODE))
@@ -448,7 +467,7 @@ static int cmd_status(int argc, char **argv)
 	printf("KHO:               %s\n", st.enabled ? "on" :
 	       "off (boot with kho=on)");
 	if (st.enabled) {
-		printf("state tree:        0x%llx\n",
+		printf("outgoing root:     0x%llx\n",
 		       (unsigned long long)st.root);
 		printf("scratch areas:     %u\n", st.nr_scratch);
 		for (i = 0; i < st.nr_scratch; i++)
@@ -471,13 +490,13 @@ static int cmd_status(int argc, char **argv)
 	if (!strcmp(st.incoming, "accepted") ||
 	    !strcmp(st.incoming, "pending")) {
 		printf("  preserved pages: %ld (%.1f MiB), tracker pages: %ld, unclaimed pages: %ld (%.1f MiB)\n",
-		       st.in_preserved, MiB(st.in_preserved * KHO_PAGE_SIZE),
+		       st.in_preserved, PAGES_MiB(st.in_preserved),
 		       st.in_tracker, st.in_unclaimed,
-		       MiB(st.in_unclaimed * KHO_PAGE_SIZE));
+		       PAGES_MiB(st.in_unclaimed));
 		if (!stat(kho_path("in/fdt"), &s))
 			print_subtrees("in/fdt", "incoming");
 	}
-	if (st.alloc_outside > 0 || st.segments_refused > 0)
+	if (st.alloc_outside >= 0 && st.segments_refused >= 0)
 		printf("counters:          %ld early allocations outside scratch, %ld kexec segments refused\n",
 		       st.alloc_outside, st.segments_refused);
 	return 0;
@@ -624,7 +643,8 @@ static int cmd_add(int argc, char **argv)
 	case 0:
 		break;
 	case EINVAL:
-		if (len >= 4 && be64(blob) >> 32 == 0xd00dfeed &&
+		if (len >= 4 && blob[0] == 0xd0 && blob[1] == 0x0d &&
+		    blob[2] == 0xfe && blob[3] == 0xed &&
 		    !dts_is_fdt(blob, len, &why))
 			die("add %s: %s (the blob starts with the FDT magic but is not a valid FDT: %s)",
 			    name, strerror(err), why);
@@ -697,24 +717,29 @@ static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "status", cmd_status, "",
+	  "KHO state: scratch, memory, sub-trees, handover",
 	  "KHO on/off, outgoing state tree, scratch areas, preserved memory by\n"
 	  "order, sub-trees, and the incoming handover (accepted, refused and\n"
 	  "why, or none) with its preserved and unclaimed pages.\n" },
 	{ "dump", cmd_dump, "[--in] [NAME] [--raw]",
+	  "print a state tree or a sub-tree as DTS",
 	  "Print the outgoing state tree, or with --in the incoming one, as DTS\n"
 	  "(dtc -I dts parses it back). With NAME, print that client's blob:\n"
 	  "as DTS if it is an FDT, else as a hex dump.\n"
 	  "  --in     the tree received from the previous kernel (in/)\n"
 	  "  --raw    write the blob's bytes to stdout instead\n" },
 	{ "add", cmd_add, "NAME FILE",
+	  "add FILE (1-4096 bytes) as sub-tree NAME",
 	  "Add the contents of FILE (1 to 4096 bytes) as client NAME of the\n"
 	  "outgoing state tree, in preserved memory. NAME is 1-63 characters\n"
 	  "of A-Za-z0-9,._+-. A blob that starts with the FDT magic must be a\n"
 	  "valid FDT.\n" },
 	{ "remove", cmd_remove, "NAME",
+	  "remove sub-tree NAME (added with add)",
 	  "Remove client NAME, a blob added with 'khoctl add'.\n" },
 	{ "load", cmd_load,
-	  "[--user] KERNEL [--initrd FILE] [--append STRING] [--reuse-cmdline] [--dry-run]",
+	  "[--user] KERNEL [--initrd FILE] [--append STRING] [--reuse-cmdline] [--dry-run] [--save DIR]",
+	  "load the next kernel of a KHO kexec",
 	  "Load KERNEL as the next kernel of a KHO kexec; then run 'khoctl exec'.\n"
 	  "Without --user: kexec_file_load(2); the kernel places the segments in\n"
 	  "scratch and passes the state tree by itself.\n"
@@ -728,12 +753,16 @@ static const struct command commands[] = {
 	  "  --dry-run         check and print everything, load nothing\n"
 	  "  --save DIR        (--user) also write the segments to DIR\n" },
 	{ "exec", cmd_exec, "",
+	  "reboot into the loaded kernel (like kexec -e)",
 	  "Reboot into the loaded kernel now (like kexec -e).\n" },
-	{ "help", cmd_help, "[COMMAND]", "Print help.\n" },
-	{ "dts-file", cmd_dts_file, "FILE", NULL },	/* hidden: tests */
+	{ "help", cmd_help, "[COMMAND]", "this text, or a command's",
+	  "Print help.\n" },
+	/* hidden, for tests: the DTS printer on any file */
+	{ "dts-file", cmd_dts_file, "FILE", NULL,
+	  "Print FILE as DTS, or as a hex dump if it is not an FDT.\n" },
 };
 
-#define NR_COMMANDS	(sizeof(commands) / sizeof(commands[0]))
+#define NR_COMMANDS	ARRAY_SIZE(commands)
 
 static void usage_of(FILE *f, const struct command *c)
 {
@@ -741,7 +770,7 @@ static void usage_of(FILE *f, const struct command *c)
 		c->args);
 }
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	unsigned int i;
 
@@ -750,9 +779,14 @@ static void usage(FILE *f)
 	      KHO_DEBUGFS_DEFAULT "/ (root only).\n\n"
 	      "commands:\n", f);
 	for (i = 0; i < NR_COMMANDS; i++) {
-		if (!commands[i].help)
+		const struct command *c = &commands[i];
+		char head[64];
+
+		if (!c->summary)
 			continue;
-		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].args);
+		snprintf(head, sizeof(head), "%s %s", c->name,
+			 strlen(c->args) < 24 ? c->args : "KERNEL [OPTIONS]");
+		fprintf(f, "  %-28s %s\n", head, c->summary);
 	}
 	fputs("\n'khoctl COMMAND --help' describes a command.\n"
 	      "Environment: KHO_DEBUGFS=DIR reads DIR instead of "
@@ -773,8 +807,7 @@ static const struct command *find_command(const char *name)
 static void help_of(const struct command *c)
 {
 	usage_of(stdout, c);
-	if (c->help)
-		printf("\n%s", c->help);
+	printf("\n%s", c->help);
 }
 
 static int cmd_help(int argc, char **argv)
@@ -782,7 +815,7 @@ static int cmd_help(int argc, char **argv)
 	const struct command *c;
 
 	if (argc < 2) {
-		usage(stdout);
+		print_usage(stdout);
 		return 0;
 	}
 	c = find_command(argv[1]);
@@ -797,11 +830,11 @@ int main(int argc, char **argv)
 	int i;
 
 	if (argc < 2) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
+		print_usage(stdout);
 		return 0;
 	}
 	current = find_command(argv[1]);

@@ -11,12 +11,15 @@
 #include <stdio.h>
 
 #define KHO_DEBUGFS_DEFAULT	"/sys/kernel/debug/kho"
-#define KHO_FIRMWARE_DEFAULT	"/sys/firmware"
+#define KHO_SYSFS_DEFAULT	"/sys"
 #define KHO_MAX_SCRATCH		16
 #define KHO_NAME_MAX		63
 #define KHO_USER_BLOB_MAX	4096
 #define KHO_MEM_NODE		"preserved-memory"
 #define KHO_PAGE_SIZE		4096ULL
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* what /sys/kernel/debug/kho/status says */
 struct kho_status {
@@ -37,6 +40,8 @@ struct kho_status {
 /* khoctl.c: errors, files, status */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void usage_error(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 void *xmalloc(size_t size);
 const char *kho_path(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -87,7 +92,7 @@ struct e820_entry {
 struct e820_map {
 	unsigned int nr;
 	struct e820_entry e[E820_MAX_ZEROPAGE];
-	const char *source;
+	char source[256];		/* where it was read from */
 };
 
 struct bz_segment {
@@ -120,9 +125,9 @@ void bz_boot_params(uint8_t *bp, const struct bzimage *bz,
 		    const struct bz_plan *plan, const struct e820_map *map,
 		    uint64_t rsdp);
 void bz_stub(uint8_t *page, uint64_t boot_params, uint64_t entry);
-int e820_read(const char *firmware, struct e820_map *map);
+int e820_read(const char *sysfs, struct e820_map *map);
 uint32_t e820_type(const char *name);
-uint64_t rsdp_read(const char *firmware);
+uint64_t rsdp_read(const char *sysfs);
 int load_user(const char *kernel, const char *initrd, const char *cmdline,
 	      const struct kho_status *st, bool dry_run, const char *save_dir);
 

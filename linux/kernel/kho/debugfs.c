@@ -35,6 +35,14 @@
  * ``in/fdt``, ``in/sub/NAME``
  *   the received state tree and a copy of each received client blob,
  *   taken at core_initcall time, before clients restore and reuse them.
+ * ``debug_corrupt`` (write, CONFIG_KEXEC_HANDOVER_DEBUG only)
+ *   damage the outgoing handover on purpose, to prove the next kernel
+ *   refuses it: ``root_magic``, ``compatible``, ``tracker_ptr`` (a table
+ *   slot pointing outside RAM), ``tracker_cycle`` (a table slot pointing
+ *   back to its table), ``bit_over_kernel`` (a preserved bit over the
+ *   loaded kexec kernel), ``blob_size`` (a client blob's size past its
+ *   page), ``scratch_overlap`` (two overlapping scratch areas; write it
+ *   before loading the kexec image).
  */
 
 #define pr_fmt(fmt) "KHO: " fmt
@@ -233,6 +241,88 @@ static const struct file_operations remove_fops = {
 	.write = remove_write,
 };
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+#include <linux/kexec.h>
+
+static int corrupt(const char *what)
+{
+	const struct kho_tracker *t = kho_out_tracker();
+	void *fdt = (void *)kho_out_fdt();
+	u64 top, *table;
+	int node;
+
+	if (!t)
+		return -EOPNOTSUPP;
+	top = t->root->top[0] & ~KHO_HEIGHT_MASK;
+	table = top ? phys_to_virt(top) : NULL;
+	if (!strcmp(what, "root_magic")) {
+		*(u32 *)fdt = 0xdeadbeef;
+	} else if (!strcmp(what, "compatible")) {
+		node = fdt_setprop_inplace(fdt, 0, "compatible",
+					   "linux-6.12,kho-v9",
+					   sizeof(KHO_FDT_COMPATIBLE));
+		return node ? -EIO : 0;
+	} else if (!strcmp(what, "tracker_ptr") && table) {
+		WRITE_ONCE(table[KHO_SLOTS - 1], 0x7ffffffff000ULL);
+	} else if (!strcmp(what, "tracker_cycle") && table) {
+		WRITE_ONCE(table[KHO_SLOTS - 1], top);
+	} else if (!strcmp(what, "bit_over_kernel") && kexec_image) {
+		struct kexec_segment *seg = &kexec_image->segment[0];
+		unsigned long i;
+
+		for (i = 1; i < kexec_image->nr_segments; i++)
+			if (kexec_image->segment[i].memsz > seg->memsz)
+				seg = &kexec_image->segment[i];
+		return kho_tracker_set((struct kho_tracker *)t,
+				       PHYS_PFN(seg->mem), 0);
+	} else if (!strcmp(what, "blob_size")) {
+		fdt64_t val[2];
+		const fdt64_t *p;
+		int len;
+
+		node = fdt_subnode_offset(fdt, 0, "test-kho");
+		p = node < 0 ? NULL : fdt_getprop(fdt, node, KHO_BLOB_PROP,
+						 &len);
+		if (!p || len != sizeof(val))
+			return -ENOENT;
+		val[0] = p[0];
+		val[1] = cpu_to_fdt64(PAGE_SIZE * 4);
+		return fdt_setprop_inplace(fdt, node, KHO_BLOB_PROP, val,
+					   sizeof(val)) ? -EIO : 0;
+	} else if (!strcmp(what, "scratch_overlap") && kho_nr_scratch &&
+		   kho_nr_scratch < KHO_MAX_SCRATCH) {
+		kho_scratch[kho_nr_scratch] = kho_scratch[0];
+		kho_nr_scratch++;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static ssize_t corrupt_write(struct file *f, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	char what[32];
+	int err;
+
+	if (!len || len >= sizeof(what))
+		return -EINVAL;
+	if (copy_from_user(what, ubuf, len))
+		return -EFAULT;
+	what[len] = '\0';
+	err = corrupt(strim(what));
+	if (!err)
+		pr_warn("debug: outgoing handover corrupted on purpose: %s\n",
+			strim(what));
+	return err ? err : len;
+}
+
+static const struct file_operations corrupt_fops = {
+	.owner = THIS_MODULE,
+	.write = corrupt_write,
+};
+#endif
+
 static int status_show(struct seq_file *m, void *v)
 {
 	phys_addr_t root = kho_root_phys();
@@ -352,6 +442,10 @@ static int __init kho_debugfs_init(void)
 		debugfs_create_file("orders", 0400, out, NULL, &orders_fops);
 		debugfs_create_file("add", 0200, out, NULL, &add_fops);
 		debugfs_create_file("remove", 0200, out, NULL, &remove_fops);
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+		debugfs_create_file("debug_corrupt", 0200, dir, NULL,
+				    &corrupt_fops);
+#endif
 	}
 	mutex_lock(&dbg_lock);
 	out_sub = debugfs_create_dir("sub", out);

@@ -234,20 +234,59 @@ static bool __init block_ok(phys_addr_t start, phys_addr_t size)
 	return start >= kend || start + size <= ktext;
 }
 
+/**
+ * struct kho_check - state of the checks of a received tracker
+ * @nodes: tracker pages seen
+ * @pages: preserved pages seen
+ * @seen: one bit per pfn up to max_pfn: tracker pages, so none is reached
+ *	  twice and no preserved block covers one
+ * @end: end pfn of the last block, to catch overlapping blocks
+ * @why: what was wrong
+ */
+struct kho_check {
+	unsigned long nodes, pages, *seen, end;
+	const char *why;
+};
+
 static int __init node_ok(phys_addr_t phys, void *arg)
 {
-	unsigned long *nodes = arg;
+	struct kho_check *c = arg;
+	unsigned long pfn = PHYS_PFN(phys);
 
-	(*nodes)++;
-	return PAGE_ALIGNED(phys) && block_ok(phys, PAGE_SIZE) ? 0 : -EFAULT;
+	c->nodes++;
+	if (!PAGE_ALIGNED(phys) || !block_ok(phys, PAGE_SIZE) ||
+	    pfn >= max_pfn) {
+		c->why = "tracker node outside RAM or over scratch/kernel";
+		return -EFAULT;
+	}
+	if (__test_and_set_bit(pfn, c->seen)) {
+		c->why = "tracker node reached twice";
+		return -ELOOP;
+	}
+	return 0;
 }
 
 static int __init blk_ok(unsigned long pfn, unsigned int order, void *arg)
 {
-	unsigned long *pages = arg;
+	struct kho_check *c = arg;
+	unsigned long end = pfn + (1UL << order);
 
-	*pages += 1UL << order;
-	return block_ok(PFN_PHYS(pfn), PAGE_SIZE << order) ? 0 : -EFAULT;
+	c->pages += 1UL << order;
+	if (!block_ok(PFN_PHYS(pfn), PAGE_SIZE << order) || end > max_pfn) {
+		c->why = "preserved block outside RAM or over scratch/kernel";
+		return -EFAULT;
+	}
+	/* blocks come sorted by start: one overlapping the last is bad */
+	if (pfn < c->end) {
+		c->why = "overlapping preserved blocks";
+		return -EINVAL;
+	}
+	c->end = end;
+	if (find_next_bit(c->seen, end, pfn) < end) {
+		c->why = "preserved block over a tracker page";
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int __init reserve_node(phys_addr_t phys, void *arg)
@@ -263,7 +302,8 @@ static int __init reserve_blk(unsigned long pfn, unsigned int order, void *a)
 static const char *__init accept(void)
 {
 	phys_addr_t mem, root = kho_in.root;
-	unsigned long nodes = 1, pages = 0;	/* nodes: root page too */
+	struct kho_check c = { .nodes = 1 };	/* the root page too */
+	size_t seen_size;
 	u64 t0;
 	int err;
 
@@ -279,10 +319,16 @@ static const char *__init accept(void)
 		return "tracker root outside RAM";
 	if (kho_tracker_attach(&kho_in.tracker, mem))
 		return "bad tracker root page";
-	if (kho_tracker_check_nodes(&kho_in.tracker, node_ok, &nodes))
-		return "tracker node outside RAM";
-	if (kho_tracker_walk(&kho_in.tracker, 0, blk_ok, &pages))
-		return "preserved block outside RAM or over scratch/kernel";
+	seen_size = BITS_TO_LONGS(max_pfn) * sizeof(long);
+	c.seen = memblock_alloc(seen_size, SMP_CACHE_BYTES);
+	if (!c.seen)
+		return "no memory in scratch to check the tracker";
+	__set_bit(PHYS_PFN(mem), c.seen);
+	if (!kho_tracker_check_nodes(&kho_in.tracker, node_ok, &c))
+		kho_tracker_walk(&kho_in.tracker, 0, blk_ok, &c);
+	memblock_free(c.seen, seen_size);
+	if (c.why)
+		return c.why;
 
 	/* All checked: nothing below can fail on handover content. */
 	if (kho_tracker_walk_nodes(&kho_in.tracker, reserve_node, NULL) ||
@@ -299,8 +345,8 @@ static const char *__init accept(void)
 	kho_in.keep_ns = local_clock() - t0;
 	/* The state tree page is KHO's own: never released. */
 	kho_tracker_clear(&kho_in.tracker, PHYS_PFN(root), 0);
-	kho_in.nodes = nodes;
-	kho_in.pages = pages;
+	kho_in.nodes = c.nodes;
+	kho_in.pages = c.pages;
 	return NULL;
 }
 
@@ -380,6 +426,15 @@ unsigned long __init kho_next_preserved(unsigned long start,
 	t0 = local_clock();
 	pfn = kho_tracker_next_block(&kho_in.tracker, start, &next);
 	if (pfn < end) {
+		unsigned long n2, e2;
+
+		/* extend over adjacent runs, of any order */
+		while (next < end) {
+			n2 = kho_tracker_next_block(&kho_in.tracker, next, &e2);
+			if (n2 != next)
+				break;
+			next = e2;
+		}
 		*pend = min(next, end);
 		pfn = max(pfn, start);
 	} else {

@@ -285,6 +285,43 @@ static void kho_test_tracker_nodes(struct kunit *test)
 	kho_tracker_destroy(&t);
 }
 
+/* Runs for bitmap-mode deserialisation: containing block, then runs. */
+static void kho_test_tracker_next_block(struct kunit *test)
+{
+	struct kho_tracker t;
+	unsigned long end = 0;
+
+	KUNIT_ASSERT_EQ(test, kho_tracker_init(&t, NR_ORDERS), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 0, &end), ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, 10, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, 11, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, 12, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, 14, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, 16, 2), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, 20, 2), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, KHO_LEAF_BITS - 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, KHO_LEAF_BITS, 0), 0);
+
+	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 0, &end), 10UL);
+	KUNIT_EXPECT_EQ(test, end, 13UL);
+	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 11, &end), 11UL);
+	KUNIT_EXPECT_EQ(test, end, 13UL);
+	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 13, &end), 14UL);
+	KUNIT_EXPECT_EQ(test, end, 15UL);
+	/* an order-2 run; a pfn inside a block finds that block */
+	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 15, &end), 16UL);
+	KUNIT_EXPECT_EQ(test, end, 24UL);
+	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 18, &end), 16UL);
+	/* a run stops at the end of its leaf */
+	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 24, &end),
+			KHO_LEAF_BITS - 1);
+	KUNIT_EXPECT_EQ(test, end, KHO_LEAF_BITS);
+	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, KHO_LEAF_BITS, &end),
+			KHO_LEAF_BITS);
+	KUNIT_EXPECT_EQ(test, end, KHO_LEAF_BITS + 1);
+	kho_tracker_destroy(&t);
+}
+
 struct par_ctx {
 	struct kho_tracker *t;
 	struct kho_tree *tree;
@@ -510,6 +547,7 @@ static struct kunit_case kho_tracker_cases[] = {
 	KUNIT_CASE(kho_test_tracker_boundaries),
 	KUNIT_CASE(kho_test_tracker_errors),
 	KUNIT_CASE(kho_test_tracker_nodes),
+	KUNIT_CASE(kho_test_tracker_next_block),
 	KUNIT_CASE(kho_test_tracker_concurrent),
 	{}
 };

@@ -47,6 +47,7 @@
 #include <linux/pageblock-flags.h>
 #include <linux/sizes.h>
 
+#include "../../mm/internal.h"
 #include "internal.h"
 
 struct kho_scratch kho_scratch[KHO_MAX_SCRATCH];
@@ -170,6 +171,34 @@ int __init kho_reserve_scratch(void)
 	return 0;
 }
 
+#ifdef CONFIG_DEFERRED_STRUCT_PAGE_INIT
+/*
+ * Give the first struct page of a pageblock whose init is deferred its
+ * zone and node, so its migratetype can be set now: free scratch pages
+ * get CMA from deferred init anyway, but scratch pages reserved at boot
+ * (the kernel image, the initrd) and freed later would otherwise land on
+ * the unmovable free lists. Deferred init initialises the page again.
+ */
+static void __init init_deferred_head(unsigned long pfn)
+{
+	int nid = early_pfn_to_nid(pfn), z;
+	pg_data_t *pgdat = NODE_DATA(nid);
+
+	if (pfn < pgdat->first_deferred_pfn)
+		return;
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		if (zone_spans_pfn(&pgdat->node_zones[z], pfn)) {
+			__init_single_page(pfn_to_page(pfn), pfn, z, nid);
+			return;
+		}
+	}
+}
+#else
+static inline void init_deferred_head(unsigned long pfn)
+{
+}
+#endif
+
 /**
  * kho_scratch_to_cma() - make every scratch pageblock MIGRATE_CMA
  *
@@ -187,11 +216,7 @@ void __init kho_scratch_to_cma(void)
 					     kho_scratch[i].size);
 
 		for (; pfn < end; pfn += pageblock_nr_pages) {
-#ifdef CONFIG_DEFERRED_STRUCT_PAGE_INIT
-			/* not initialised yet: deferred init makes it CMA */
-			if (pfn >= NODE_DATA(early_pfn_to_nid(pfn))->first_deferred_pfn)
-				continue;
-#endif
+			init_deferred_head(pfn);
 			set_pageblock_migratetype(pfn_to_page(pfn),
 						  MIGRATE_CMA);
 		}

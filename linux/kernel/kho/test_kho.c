@@ -23,6 +23,12 @@
  * frees ``test_kho.churn`` percent of the folios, allocates about as much
  * anew, and preserves everything again for the next generation.
  *
+ * ``test_kho.max_order=0`` allocates order-0 pages only, and
+ * ``test_kho.scatter=1`` allocates twice as many and frees a random half,
+ * so the preserved pages are scattered as on a long-running host (the
+ * worst case for range-based deserialisation); ``test_kho.check_alloc=0``
+ * skips the allocator check (for benchmarks).
+ *
  * Results are in ``/sys/kernel/debug/kho_test/status``, one ``key: value``
  * a line, for the VM rig to check.
  */
@@ -54,6 +60,12 @@ static ulong seed = 0x6b686f;
 module_param(seed, ulong, 0400);
 static uint churn = 10;
 module_param(churn, uint, 0400);
+static uint max_order = MAX_PAGE_ORDER;
+module_param(max_order, uint, 0400);
+static bool scatter;
+module_param(scatter, bool, 0400);
+static bool check_alloc = true;
+module_param(check_alloc, bool, 0400);
 
 /* One page of the preserved folio list. */
 struct test_list_page {
@@ -148,12 +160,14 @@ static bool add_folio(struct folio *folio)
 /* Allocate random-order folios totalling about @bytes. */
 static void alloc_folios(u64 bytes)
 {
+	struct folio *f, *tmp;
+	LIST_HEAD(spares);
 	u64 done = 0;
 
 	while (done < bytes) {
 		unsigned int order = prandom_u32_state(&rnd) %
-				     (MAX_PAGE_ORDER + 1);
-		struct folio *folio = NULL;
+				     (min_t(uint, max_order, MAX_PAGE_ORDER) + 1);
+		struct folio *folio = NULL, *spare = NULL;
 
 		while (order > 0 && PAGE_SIZE << order > bytes - done)
 			order--;
@@ -165,16 +179,30 @@ static void alloc_folios(u64 bytes)
 		}
 		if (!folio) {
 			st.error = "out of memory allocating test folios";
-			return;
+			break;
+		}
+		/* keep one of two neighbours: a scattered preserved set */
+		if (scatter) {
+			spare = folio_alloc(GFP_KERNEL | __GFP_NORETRY |
+					    __GFP_NOWARN, folio_order(folio));
+			if (spare && (prandom_u32_state(&rnd) & 1))
+				swap(folio, spare);
+			/* held until the end, so they are not handed out again */
+			if (spare)
+				list_add(&spare->lru, &spares);
 		}
 		fill_folio(folio);
 		if (!add_folio(folio)) {
 			folio_put(folio);
 			st.error = "out of memory for the folio array";
-			return;
+			break;
 		}
 		done += folio_size(folio);
 		st.added++;
+	}
+	list_for_each_entry_safe(f, tmp, &spares, lru) {
+		list_del(&f->lru);
+		folio_put(f);
 	}
 }
 
@@ -229,14 +257,15 @@ static void restore_all(void)
 	if (kho_retrieve_subtree(TEST_NAME, &phys, &size))
 		return;
 	st.handover = true;
-	check_allocator();
+	if (check_alloc)
+		check_allocator();
 	blob = kho_restore_folio(phys);
 	if (!blob) {
 		st.error = "blob not preserved";
 		return;
 	}
 	fdt = folio_address(blob);
-	if (size > folio_size(blob) || fdt_check_full(fdt, folio_size(blob)) ||
+	if (size > folio_size(blob) || fdt_check_full(fdt, size) ||
 	    fdt_node_check_compatible(fdt, 0, TEST_COMPAT)) {
 		st.error = "blob is not a test-kho FDT";
 		goto out;

@@ -461,9 +461,11 @@ int kho_tracker_walk(const struct kho_tracker *t, unsigned long from_pfn,
  * @end: set to the pfn after the block found
  *
  * One descent per order: the block containing @pfn if there is one,
- * else the lowest block starting above it.
+ * else the lowest block starting above it. Blocks of the same order that
+ * follow it in the same leaf are included, found a bitmap word at a time
+ * (find_next_zero_bit()), so *@end is the end of that run.
  *
- * Return: the block's first pfn (may be below @pfn), or ULONG_MAX.
+ * Return: the run's first pfn (may be below @pfn), or ULONG_MAX.
  */
 unsigned long kho_tracker_next_block(const struct kho_tracker *t,
 				     unsigned long pfn, unsigned long *end)
@@ -478,8 +480,17 @@ unsigned long kho_tracker_next_block(const struct kho_tracker *t,
 			bo = o;
 		}
 	}
-	if (best != KHO_NONE)
+	if (best != KHO_NONE) {
+		unsigned long blk = best >> bo;
+		unsigned long *leaf = find_leaf(t, bo,
+						blk >> KHO_LEAF_BITS_SHIFT);
+		unsigned long bit = blk & (KHO_LEAF_BITS - 1);
+
 		*end = best + (1UL << bo);
+		if (leaf)
+			*end = (blk - bit + find_next_zero_bit(leaf, KHO_LEAF_BITS,
+							       bit)) << bo;
+	}
 	return best;
 }
 

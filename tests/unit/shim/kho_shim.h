@@ -135,6 +135,26 @@ static inline unsigned long find_next_bit(const unsigned long *a,
 	return off < size ? off : size;
 }
 
+static inline unsigned long find_next_zero_bit(const unsigned long *a,
+					       unsigned long size,
+					       unsigned long off)
+{
+	unsigned long w;
+
+	if (off >= size)
+		return size;
+	w = ~a[off / BITS_PER_LONG] & (~0UL << (off % BITS_PER_LONG));
+	off &= ~(BITS_PER_LONG - 1UL);
+	while (!w) {
+		off += BITS_PER_LONG;
+		if (off >= size)
+			return size;
+		w = ~a[off / BITS_PER_LONG];
+	}
+	off += __builtin_ctzl(w);
+	return off < size ? off : size;
+}
+
 static inline unsigned long __ffs(unsigned long x)
 {
 	return __builtin_ctzl(x);
