@@ -43,6 +43,41 @@ def same_accounting(res):
            % (a.get("mode"), ka, b.get("mode"), kb), [])
 
 
+def dts_parses(res):
+    """khoctl dump output, captured in the VM, is parsed back by dtc."""
+    import subprocess
+    import tempfile
+    blocks, cur, name = [], None, None
+    for line in res.log:
+        i = line.find("RIG: DTS-BEGIN ")
+        if i >= 0:
+            cur, name = [], line[i + 15:].strip()
+            continue
+        if "RIG: DTS-END" in line and cur is not None:
+            blocks.append((name, "\n".join(cur) + "\n"))
+            cur = None
+            continue
+        i = line.find("RIG: DTS ")
+        if cur is not None and i >= 0:
+            cur.append(line[i + 9:])
+    if not blocks:
+        yield (False, "khoctl dump output captured", [])
+    for name, text in blocks:
+        with tempfile.NamedTemporaryFile("w", suffix=".dts") as f:
+            f.write(text)
+            f.flush()
+            p = subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb",
+                                "-o", "/dev/null", f.name],
+                               capture_output=True, text=True)
+        yield (p.returncode == 0,
+               "khoctl dump %s parsed back by dtc -I dts" % name,
+               p.stderr.splitlines()[-10:] + text.splitlines()[:20])
+    refused = [ln for ln in res.log if "load refused" in ln]
+    yield (len(refused) >= 2,
+           "each refused kexec_load logged one line naming the range",
+           refused)
+
+
 # Two NUMA nodes of 3 GiB each: RAM above 4 GiB lands in ZONE_NORMAL,
 # whose struct pages deferred init initialises late.
 NUMA = ["-object", "memory-backend-ram,size=3G,id=m0",
@@ -113,6 +148,11 @@ SCENARIOS = [
     {"name": "chain",
      "run": dict(name="chain", gens=3, mem="512M", smp=2)},
 ] + list(kho_variants()) + list(corruptions()) + [
+    {"name": "kho-user-space",
+     "run": dict(name="kho@user", gens=3, mem="1G", smp=2,
+                 append="kho=on rig.blob=1 rig.dump=1 rig.badload=1 "
+                        "rig.next2.rig.loader=user rig.next3.rig.blob=-"),
+     "extra": dts_parses},
     {"name": "kho-accounting-bitmap-vs-memblock",
      "run": dict(name="kho@accounting", gens=3, mem="1G", smp=2,
                  append="kho=on test_kho.churn=0 rig.next3.kho_mode=memblock"),

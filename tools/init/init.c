@@ -137,6 +137,12 @@ int rig_kexec_file(void)
 			    strcmp(rig.next_val[i], "-") ? rig.next_val[i] :
 							   NULL);
 	}
+	if (rig_param("rig.loader", tmp, 16) && !strcmp(tmp, "user"))
+		return rig_kexec_user(next, sizeof(next));
+	if (rig_param("rig.loader", tmp, 16) && !strcmp(tmp, "kexec-tools"))
+		return rig_kexec_tools(next, sizeof(next));
+	memcpy(tmp, next, sizeof(tmp));
+	cmdline_set(next, sizeof(next), tmp, "rig.via", NULL);
 	kfd = open("/boot/bzImage", O_RDONLY);
 	ifd = open("/sys/firmware/initrd", O_RDONLY);
 	if (kfd < 0 || ifd < 0) {
@@ -202,9 +208,17 @@ static int boot_loader(void)
 static void check_generation(void)
 {
 	int loader = boot_loader();
+	char via[16];
 
 	if (rig.gen == 1)
 		rig_tap(loader == 0xb0, "cold boot by QEMU (loader 0x%02x)",
+			loader);
+	else if (rig_param("rig.via", via, sizeof(via)) &&
+		 !strcmp(via, "user"))
+		rig_tap(loader == 0xf0, "booted by khoctl's kexec_load (loader 0x%02x)",
+			loader);
+	else if (rig_param("rig.via", via, sizeof(via)))
+		rig_tap(loader == 0x70, "booted by kexec-tools' kexec_load (loader 0x%02x)",
 			loader);
 	else
 		rig_tap(loader == 0xd0, "booted by kexec_file_load (loader 0x%02x)",

@@ -34,6 +34,7 @@ int scenario_kho(void)
 		rig_tap(0, "debugfs kho/status and kho_test/status readable");
 		return -1;
 	}
+	scenario_user();
 	if (!rig_param("rig.expect", want, sizeof(want)))
 		strcpy(want, rig.gen == 1 ? "none" : "accepted");
 	kv_get(kho, "incoming", state, sizeof(state));

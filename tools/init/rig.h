@@ -26,6 +26,10 @@ const char *rig_param(const char *key, char *buf, size_t len);
 long rig_param_long(const char *key, long def);
 int rig_read_file(const char *path, void *buf, size_t len);
 int rig_kexec_file(void);
+int rig_kexec_user(char *next, size_t len);
+int rig_kexec_tools(char *next, size_t len);
+int rig_run(char *const argv[], char *out, size_t len);
+int scenario_user(void);
 
 const char *cmdline_get(const char *cmdline, const char *key, char *buf,
 			size_t len);

@@ -259,23 +259,31 @@ void __init kho_debug_memblock_alloc(phys_addr_t base, phys_addr_t size)
 #endif
 
 /**
- * kho_in_scratch() - whether a range lies entirely inside one scratch area
+ * kho_in_scratch() - whether a range lies entirely inside scratch
  * @start: physical start
  * @size: size in bytes
  *
- * Return: true if it does.
+ * The range may span adjacent scratch areas (memblock merges them).
+ *
+ * Return: true if every byte of it is scratch.
  */
 bool kho_in_scratch(phys_addr_t start, phys_addr_t size)
 {
+	phys_addr_t end = start + size;
 	unsigned int i;
 
-	if (start + size < start)
+	if (end < start)
 		return false;
-	for (i = 0; i < kho_nr_scratch; i++)
-		if (start >= kho_scratch[i].addr &&
-		    start + size <= kho_scratch[i].addr + kho_scratch[i].size)
-			return true;
-	return false;
+	while (start < end) {
+		for (i = 0; i < kho_nr_scratch; i++)
+			if (start >= kho_scratch[i].addr &&
+			    start < kho_scratch[i].addr + kho_scratch[i].size)
+				break;
+		if (i == kho_nr_scratch)
+			return false;
+		start = kho_scratch[i].addr + kho_scratch[i].size;
+	}
+	return true;
 }
 
 /**

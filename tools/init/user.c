@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * user.c - the rig's user-space KHO checks: khoctl, user blobs, and the
+ * kexec_load path (khoctl's and Debian's kexec-tools').
+ *
+ * Knobs (in generation 1 unless said otherwise):
+ *   rig.blob=1        add a user blob and try invalid adds (gen 1), read
+ *                     it back byte for byte (later generations)
+ *   rig.dump=1        print "khoctl status" and "khoctl dump" output
+ *                     between RIG: DTS-BEGIN/END lines (the runner feeds
+ *                     the DTS to dtc)
+ *   rig.badload=1     kexec_load segments outside scratch and over
+ *                     preserved memory must be refused
+ *   rig.loader=user|kexec-tools   load the next generation with
+ *                     kexec_load through khoctl or kexec-tools
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/kexec.h>
+
+#include "rig.h"
+
+#define BLOB_SIZE	3000
+#define ADD		"/sys/kernel/debug/kho/out/add"
+
+/* Run @argv; its output (stdout and stderr) into @out. Exit status. */
+int rig_run(char *const argv[], char *out, size_t len)
+{
+	int fds[2], status;
+	size_t n = 0;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t r = read(fds[0], out + n, len - 1 - n);
+
+		if (r <= 0)
+			break;
+		n += r;
+		if (n == len - 1)
+			n = 0;	/* keep the tail only */
+	}
+	out[n] = '\0';
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void print_lines(const char *prefix, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		printf("RIG: %s%.*s\n", prefix, (int)n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+	fflush(stdout);
+}
+
+static unsigned char blob_byte(size_t i)
+{
+	return (i * 7 + 3) & 0xff;
+}
+
+/* One write of NAME\n + data to out/add; 0 or the errno. */
+static int add_raw(const char *name, const void *data, size_t size)
+{
+	static char buf[8192];
+	int fd, len, err = 0;
+
+	len = snprintf(buf, sizeof(buf), "%s\n", name);
+	memcpy(buf + len, data, size);
+	fd = open(ADD, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, buf, len + size) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static void blob_add(void)
+{
+	static unsigned char data[5000];
+	char *argv[] = { "/bin/khoctl", "add", "userblob", "/tmp/blob", NULL };
+	char *rm[] = { "/bin/khoctl", "remove", "tmpblob", NULL };
+	char out[2048], longname[80];
+	size_t i;
+	int fd, ret;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = blob_byte(i);
+	fd = open("/tmp/blob", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, data, BLOB_SIZE) != BLOB_SIZE) {
+		rig_tap(0, "write /tmp/blob: %s", strerror(errno));
+		return;
+	}
+	close(fd);
+	ret = rig_run(argv, out, sizeof(out));
+	rig_tap(ret == 0, "khoctl add userblob (%d bytes): exit %d %s",
+		BLOB_SIZE, ret, out);
+
+	ret = add_raw("bad/name", data, 10);
+	rig_tap(ret == EINVAL, "add with '/' in the name: %s", strerror(ret));
+	memset(longname, 'a', 70);
+	longname[70] = '\0';
+	ret = add_raw(longname, data, 10);
+	rig_tap(ret == EINVAL || ret == EFBIG, "add with a 70-char name: %s",
+		strerror(ret));
+	ret = add_raw("toolarge", data, 4097);
+	rig_tap(ret == EFBIG, "add of 4097 bytes: %s", strerror(ret));
+	memcpy(data, "\xd0\x0d\xfe\xed", 4);
+	ret = add_raw("badfdt", data, 100);
+	rig_tap(ret == EINVAL, "add of a corrupt FDT: %s", strerror(ret));
+	for (i = 0; i < 4; i++)
+		data[i] = blob_byte(i);
+	ret = add_raw("userblob", data, 10);
+	rig_tap(ret == EEXIST, "add of a duplicate name: %s", strerror(ret));
+	ret = add_raw("tmpblob", data, 10);
+	rig_tap(ret == 0 && rig_run(rm, out, sizeof(out)) == 0 &&
+		rig_run(rm, out, sizeof(out)) == 1,
+		"add, remove, remove again fails (%s)", out);
+	/* nothing half added: the refused names are not in the tree */
+	rig_tap(access("/sys/kernel/debug/kho/out/sub/badfdt", F_OK) &&
+		access("/sys/kernel/debug/kho/out/sub/toolarge", F_OK) &&
+		!access("/sys/kernel/debug/kho/out/sub/userblob", F_OK),
+		"refused blobs left nothing behind");
+}
+
+static void blob_check(void)
+{
+	static unsigned char data[8192];
+	int n = rig_read_file("/sys/kernel/debug/kho/in/sub/userblob", data,
+			      sizeof(data));
+	int i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		bad += data[i] != blob_byte(i);
+	rig_tap(n == BLOB_SIZE && !bad,
+		"user blob read back from the previous kernel: %d bytes, %d differ",
+		n, bad);
+}
+
+static void dump(void)
+{
+	char *st[] = { "/bin/khoctl", "status", NULL };
+	char *dts[] = { "/bin/khoctl", "dump", NULL };
+	char *sub[] = { "/bin/khoctl", "dump", "test-kho", NULL };
+	static char out[16384];
+	int ret;
+
+	ret = rig_run(st, out, sizeof(out));
+	rig_tap(ret == 0, "khoctl status");
+	print_lines("STATUS ", out);
+	ret = rig_run(dts, out, sizeof(out));
+	rig_tap(ret == 0 && strstr(out, "/dts-v1/;"), "khoctl dump");
+	printf("RIG: DTS-BEGIN root\n");
+	print_lines("DTS ", out);
+	printf("RIG: DTS-END\n");
+	ret = rig_run(sub, out, sizeof(out));
+	rig_tap(ret == 0, "khoctl dump test-kho");
+	printf("RIG: DTS-BEGIN test-kho\n");
+	print_lines("DTS ", out);
+	printf("RIG: DTS-END\n");
+}
+
+static long kexec_one(unsigned long mem)
+{
+	static char page[4096];
+	struct kexec_segment seg = {
+		.buf = page, .bufsz = sizeof(page),
+		.mem = (void *)mem, .memsz = sizeof(page),
+	};
+
+	return syscall(SYS_kexec_load, mem, 1UL, &seg, KEXEC_ARCH_X86_64);
+}
+
+/* kexec_load must refuse segments outside scratch or over preserved RAM */
+static void bad_loads(void)
+{
+	static char test[4096];
+	long ret;
+	unsigned long folio;
+
+	ret = kexec_one(0x1000000);
+	rig_tap(ret < 0 && errno == EADDRNOTAVAIL,
+		"kexec_load of a segment outside scratch refused: %s",
+		strerror(errno));
+	if (rig_read_file("/sys/kernel/debug/kho_test/status", test,
+			  sizeof(test) - 1) < 0)
+		return;
+	folio = kv_long(test, "first_folio", 0);
+	ret = kexec_one(folio);
+	rig_tap(folio && ret < 0 && (errno == EBUSY || errno == EADDRNOTAVAIL),
+		"kexec_load of a segment over preserved memory (0x%lx) refused: %s",
+		folio, strerror(errno));
+}
+
+int scenario_user(void)
+{
+	char v[8];
+
+	if (rig_param("rig.blob", v, sizeof(v)))
+		rig.gen == 1 ? blob_add() : blob_check();
+	if (rig_param("rig.dump", v, sizeof(v)) && rig.gen == 1)
+		dump();
+	if (rig_param("rig.badload", v, sizeof(v)) && rig.gen == 1)
+		bad_loads();
+	return 0;
+}
+
+/* The kexec_load path through khoctl: segments placed in scratch. */
+int rig_kexec_user(char *next, size_t len)
+{
+	char *argv[] = { "/bin/khoctl", "load", "--user", "/boot/bzImage",
+			 "--initrd", "/sys/firmware/initrd", "--append", next,
+			 NULL };
+	static char tmp[4096], out[4096];
+	int ret;
+
+	memcpy(tmp, next, len < sizeof(tmp) ? len : sizeof(tmp));
+	tmp[sizeof(tmp) - 1] = '\0';
+	cmdline_set(next, len, tmp, "rig.via", "user");
+	cmdline_set(tmp, sizeof(tmp), next, "rig.loader", NULL);
+	memcpy(next, tmp, len);
+	ret = rig_run(argv, out, sizeof(out));
+	print_lines("khoctl: ", out);
+	rig_tap(ret == 0, "khoctl load --user (kexec_load into scratch): exit %d",
+		ret);
+	return ret ? -1 : 0;
+}
+
+/* The kexec_load path through Debian's kexec-tools, with the options
+ * the admin guide documents. */
+int rig_kexec_tools(char *next, size_t len)
+{
+	(void)next;
+	(void)len;
+	rig_tap(0, "kexec-tools not in this initramfs");
+	return -1;
+}
