@@ -28,6 +28,21 @@ file /init $B/tools/init 0755 0 0
 file /bin/khoctl $B/tools/khoctl 0755 0 0
 file /boot/bzImage $kdir/arch/x86/boot/bzImage 0644 0 0
 LIST
+# Debian's kexec-tools and the libraries it needs, for the scenario that
+# drives the kexec_load path with its documented options.
+kexec=$(command -v kexec || true)
+[ -z "$kexec" ] && [ -x /usr/sbin/kexec ] && kexec=/usr/sbin/kexec
+if [ -n "$kexec" ]; then
+	echo "dir /sbin 0755 0 0" >> "$list"
+	echo "file /sbin/kexec $kexec 0755 0 0" >> "$list"
+	for d in /lib /lib64 /lib/x86_64-linux-gnu; do
+		echo "dir $d 0755 0 0" >> "$list"
+	done
+	ldd "$kexec" | awk '/=>/ { print $3 } /^[ \t]*\/lib64/ { print $1 }' |
+	while read -r lib; do
+		[ -f "$lib" ] && echo "file $lib $(readlink -f "$lib") 0755 0 0"
+	done | sort -u >> "$list"
+fi
 "$gic" "$list" > "$out.tmp"
 if cmp -s "$out.tmp" "$out"; then rm "$out.tmp"; else mv "$out.tmp" "$out"; fi
 echo "initramfs: $out"

@@ -153,6 +153,9 @@ SCENARIOS = [
                  append="kho=on rig.blob=1 rig.dump=1 rig.badload=1 "
                         "rig.next2.rig.loader=user rig.next3.rig.blob=-"),
      "extra": dts_parses},
+    {"name": "kho-kexec-tools",
+     "run": dict(name="kho@kexec-tools", gens=3, mem="1G", smp=2,
+                 append="kho=on rig.loader=kexec-tools")},
     {"name": "kho-accounting-bitmap-vs-memblock",
      "run": dict(name="kho@accounting", gens=3, mem="1G", smp=2,
                  append="kho=on test_kho.churn=0 rig.next3.kho_mode=memblock"),

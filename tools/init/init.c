@@ -218,7 +218,7 @@ static void check_generation(void)
 		rig_tap(loader == 0xf0, "booted by khoctl's kexec_load (loader 0x%02x)",
 			loader);
 	else if (rig_param("rig.via", via, sizeof(via)))
-		rig_tap(loader == 0x70, "booted by kexec-tools' kexec_load (loader 0x%02x)",
+		rig_tap(loader == 0xd0, "booted by kexec-tools' kexec_load (loader 0x%02x)",
 			loader);
 	else
 		rig_tap(loader == 0xd0, "booted by kexec_file_load (loader 0x%02x)",

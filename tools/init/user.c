@@ -251,12 +251,51 @@ int rig_kexec_user(char *next, size_t len)
 	return ret ? -1 : 0;
 }
 
-/* The kexec_load path through Debian's kexec-tools, with the options
- * the admin guide documents. */
+/*
+ * The kexec_load path through Debian's kexec-tools, with the options the
+ * admin guide documents: --mem-min/--mem-max bound every segment to the
+ * largest scratch area, --append adds kho_root=.
+ */
 int rig_kexec_tools(char *next, size_t len)
 {
-	(void)next;
-	(void)len;
-	rig_tap(0, "kexec-tools not in this initramfs");
-	return -1;
+	static char status[4096], out[8192], tmp[4096], append[4200];
+	char mmin[32], mmax[32], key[16], val[64], root[32];
+	unsigned long best = 0, addr = 0, a, sz;
+	int i, ret;
+	char *argv[] = { "/sbin/kexec", "-l", "/boot/bzImage",
+			 "--initrd=/sys/firmware/initrd", append, mmin, mmax,
+			 NULL };
+
+	if (rig_read_file("/sys/kernel/debug/kho/status", status,
+			  sizeof(status) - 1) < 0 ||
+	    !kv_get(status, "root", root, sizeof(root))) {
+		rig_tap(0, "kexec-tools: cannot read kho/status");
+		return -1;
+	}
+	for (i = 0; i < 16; i++) {
+		snprintf(key, sizeof(key), "scratch%d", i);
+		if (!kv_get(status, key, val, sizeof(val)))
+			break;
+		a = strtoul(val, NULL, 0);
+		sz = strtoul(strchr(val, ' ') ? strchr(val, ' ') : "0", NULL, 0);
+		if (sz > best) {
+			best = sz;
+			addr = a;
+		}
+	}
+	memcpy(tmp, next, len < sizeof(tmp) ? len : sizeof(tmp));
+	tmp[sizeof(tmp) - 1] = '\0';
+	cmdline_set(next, len, tmp, "rig.via", "kexec-tools");
+	cmdline_set(tmp, sizeof(tmp), next, "rig.loader", NULL);
+	cmdline_set(next, len, tmp, "kho_root", root);
+	snprintf(append, sizeof(append), "--append=%s", next);
+	snprintf(mmin, sizeof(mmin), "--mem-min=0x%lx", addr);
+	snprintf(mmax, sizeof(mmax), "--mem-max=0x%lx", addr + best - 1);
+	rig_log("gen=%d kexec-tools: %s %s %s %s %s %s", rig.gen, argv[0],
+		argv[1], argv[2], argv[3], mmin, mmax);
+	ret = rig_run(argv, out, sizeof(out));
+	print_lines("kexec-tools: ", out);
+	rig_tap(ret == 0, "kexec-tools kexec -l with --mem-min/--mem-max in scratch: exit %d",
+		ret);
+	return ret ? -1 : 0;
 }
