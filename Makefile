@@ -4,6 +4,7 @@
 #   make demo     build everything, boot a KHO kexec chain, print a summary
 #   make test     build, run all tests (T=name runs only matching ones)
 #   make bench    user-space tracker benchmark (bench/results/)
+#   make fuzz     fuzz the handover validator for 10 minutes (SECONDS=)
 #   make check    checkpatch --strict and kernel-doc on the series
 #   make series   the series as git-am-able patches in build/series/
 #   make kernel   configure and build the VM kernel (build/kernel)
@@ -13,7 +14,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test demo bench check series clean distclean
+.PHONY: all deps tree kernel initramfs test demo bench fuzz check series clean distclean
 
 all: initramfs
 
@@ -39,6 +40,9 @@ demo: initramfs
 
 bench: tree
 	@$(MAKE) -s -C bench/tracker run
+
+fuzz: tree
+	@$(MAKE) -s -C tests/fuzz run SECONDS=$(or $(SECONDS),600)
 
 check: tree
 	@scripts/check.sh

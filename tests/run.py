@@ -80,6 +80,24 @@ def run_units(tap, pattern):
         tap.comment("unit/%s: %.1fs" % (base, time.monotonic() - t0))
 
 
+def run_fuzz(tap):
+    """The handover validator under libFuzzer, ASan and UBSan, bounded."""
+    secs = os.environ.get("FUZZ_SECONDS", "30")
+    p = subprocess.run(["make", "-s", "-C", os.path.join(TOP, "tests/fuzz"),
+                        "B=" + BUILD, "run", "SECONDS=" + secs],
+                       capture_output=True, text=True)
+    seen = 0
+    lines = (p.stdout + p.stderr).splitlines()
+    for line in lines:
+        m = UNIT_TAP.match(line)
+        if m:
+            seen += 1
+            tap.result(m.group(1) == "ok", "fuzz/handover: %s" % m.group(2),
+                       lines[-30:])
+    if p.returncode or not seen:
+        tap.result(False, "fuzz/handover: build or run", lines[-30:])
+
+
 def run_style(tap):
     """checkpatch --strict and kernel-doc over the series: one result."""
     p = subprocess.run([os.path.join(TOP, "scripts/check.sh")],
@@ -133,6 +151,8 @@ def main():
         run_units(tap, a.k)
         if not a.k or a.k in "style":
             run_style(tap)
+        if not a.k or a.k in "fuzz":
+            run_fuzz(tap)
     if not a.no_vm:
         for sc in scenarios.SCENARIOS:
             if a.k and a.k not in "vm/" + sc["name"]:

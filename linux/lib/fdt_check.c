@@ -15,8 +15,10 @@
  * @bufsize: bytes that may be read at @fdt
  *
  * Checks the header (fdt_check_header()), that the blob fits in @bufsize,
- * and then walks the structure block tag by tag: nodes nest properly and
- * not deeper than 64 levels, there is exactly one root node, every
+ * that the blob, its structure block and its memory reservation map are
+ * aligned as libfdt's loads require, and then walks the structure block
+ * tag by tag: nodes nest properly and not deeper than 64 levels, there
+ * is exactly one root node, every
  * property lies inside a node, its value inside the structure block and
  * its name inside the strings block, and the block ends with FDT_END.
  * Every step moves forward, so the check ends for any input.
@@ -34,6 +36,10 @@ int fdt_check_full(const void *fdt, size_t bufsize)
 	err = fdt_check_header(fdt);
 	if (err)
 		return err;
+	/* libfdt loads tags as aligned 32-bit words: refuse what is not */
+	if (((uintptr_t)fdt | fdt_off_dt_struct(fdt)) & (FDT_TAGSIZE - 1) ||
+	    fdt_off_mem_rsvmap(fdt) & (sizeof(u64) - 1))
+		return -FDT_ERR_ALIGNMENT;
 	if (bufsize < fdt_header_size(fdt) || fdt_totalsize(fdt) > bufsize)
 		return -FDT_ERR_TRUNCATED;
 

@@ -134,7 +134,8 @@ def corruptions():
                            smp=2, append="kho=on rig.corrupt=%s "
                            "rig.next2.rig.expect=refused "
                            "rig.next2.rig.expect_reason=%s "
-                           "rig.next3.rig.expect=accepted"
+                           "rig.next3.rig.expect=accepted "
+                           "rig.next3.rig.datagen=2"
                            % (what, reason.replace(" ", "_")))}
     yield {"name": "corrupt-blob-size",
            "run": dict(name="kho@corrupt-blob_size", gens=2, mem="512M",

@@ -153,35 +153,18 @@ static int __init scratch_from_root(phys_addr_t root)
 	return err;
 }
 
-static const char *__init check_setup(const struct kho_setup_data *sd)
+static bool __init ram_ok(phys_addr_t start, phys_addr_t size, void *ctx)
 {
-	phys_addr_t align = (phys_addr_t)MAX_ORDER_NR_PAGES << PAGE_SHIFT;
-	unsigned int i, j;
-
-	if (sd->magic != KHO_SETUP_MAGIC)
-		return "bad handover magic";
-	if (sd->version != KHO_SETUP_VERSION)
-		return "unknown handover version";
-	if (!sd->nr_scratch || sd->nr_scratch > KHO_MAX_SCRATCH)
-		return "bad number of scratch areas";
-	for (i = 0; i < sd->nr_scratch; i++) {
-		const struct kho_scratch *s = &sd->scratch[i];
-
-		if (!s->size || !IS_ALIGNED(s->addr | s->size, align) ||
-		    s->addr + s->size < s->addr)
-			return "misaligned scratch area";
-		if (!memblock_is_region_memory(s->addr, s->size))
-			return "scratch area outside RAM";
-		for (j = 0; j < i; j++)
-			if (s->addr < sd->scratch[j].addr + sd->scratch[j].size &&
-			    sd->scratch[j].addr < s->addr + s->size)
-				return "overlapping scratch areas";
-	}
-	if (!sd->root || !PAGE_ALIGNED(sd->root) ||
-	    !memblock_is_region_memory(sd->root, PAGE_SIZE))
-		return "state tree outside RAM";
-	return NULL;
+	return memblock_is_region_memory(start, size);
 }
+
+static bool __init block_ok(phys_addr_t start, phys_addr_t size, void *ctx);
+
+static struct kho_validate_ops kho_ops __initdata = {
+	.is_ram = ram_ok,
+	.region_ok = block_ok,
+	.scratch_order = MAX_PAGE_ORDER,
+};
 
 /**
  * kho_scratch_early_init() - allocate only from scratch from now on
@@ -206,7 +189,8 @@ void __init kho_scratch_early_init(phys_addr_t always_scratch_end)
 		refuse("kho_root= does not point to a valid state tree");
 		return;
 	}
-	why = check_setup(&kho_in_sd);
+	kho_ops.max_pfn = PHYS_PFN(memblock_end_of_DRAM());
+	why = kho_validate_setup(&kho_in_sd, &kho_ops);
 	if (why) {
 		refuse(why);
 		return;
@@ -223,7 +207,7 @@ void __init kho_scratch_early_init(phys_addr_t always_scratch_end)
 	memblock_set_scratch_only(true);
 }
 
-static bool __init block_ok(phys_addr_t start, phys_addr_t size)
+static bool __init block_ok(phys_addr_t start, phys_addr_t size, void *ctx)
 {
 	phys_addr_t ktext = __pa_symbol(_text), kend = __pa_symbol(_end);
 
@@ -232,61 +216,6 @@ static bool __init block_ok(phys_addr_t start, phys_addr_t size)
 	if (kho_overlaps_scratch(start, size))
 		return false;
 	return start >= kend || start + size <= ktext;
-}
-
-/**
- * struct kho_check - state of the checks of a received tracker
- * @nodes: tracker pages seen
- * @pages: preserved pages seen
- * @seen: one bit per pfn up to max_pfn: tracker pages, so none is reached
- *	  twice and no preserved block covers one
- * @end: end pfn of the last block, to catch overlapping blocks
- * @why: what was wrong
- */
-struct kho_check {
-	unsigned long nodes, pages, *seen, end;
-	const char *why;
-};
-
-static int __init node_ok(phys_addr_t phys, void *arg)
-{
-	struct kho_check *c = arg;
-	unsigned long pfn = PHYS_PFN(phys);
-
-	c->nodes++;
-	if (!PAGE_ALIGNED(phys) || !block_ok(phys, PAGE_SIZE) ||
-	    pfn >= max_pfn) {
-		c->why = "tracker node outside RAM or over scratch/kernel";
-		return -EFAULT;
-	}
-	if (__test_and_set_bit(pfn, c->seen)) {
-		c->why = "tracker node reached twice";
-		return -ELOOP;
-	}
-	return 0;
-}
-
-static int __init blk_ok(unsigned long pfn, unsigned int order, void *arg)
-{
-	struct kho_check *c = arg;
-	unsigned long end = pfn + (1UL << order);
-
-	c->pages += 1UL << order;
-	if (!block_ok(PFN_PHYS(pfn), PAGE_SIZE << order) || end > max_pfn) {
-		c->why = "preserved block outside RAM or over scratch/kernel";
-		return -EFAULT;
-	}
-	/* blocks come sorted by start: one overlapping the last is bad */
-	if (pfn < c->end) {
-		c->why = "overlapping preserved blocks";
-		return -EINVAL;
-	}
-	c->end = end;
-	if (find_next_bit(c->seen, end, pfn) < end) {
-		c->why = "preserved block over a tracker page";
-		return -EINVAL;
-	}
-	return 0;
 }
 
 static int __init reserve_node(phys_addr_t phys, void *arg)
@@ -301,34 +230,22 @@ static int __init reserve_blk(unsigned long pfn, unsigned int order, void *a)
 
 static const char *__init accept(void)
 {
-	phys_addr_t mem, root = kho_in.root;
-	struct kho_check c = { .nodes = 1 };	/* the root page too */
+	struct kho_validate_result res;
+	phys_addr_t root = kho_in.root;
 	size_t seen_size;
+	const char *why;
 	u64 t0;
-	int err;
 
-	if (!block_ok(root, PAGE_SIZE))
-		return "state tree in scratch or kernel";
-	kho_in.fdt = phys_to_virt(root);
-	err = kho_fdt_check_root(kho_in.fdt, PAGE_SIZE, &mem);
-	if (err == -EPROTO)
-		return "state tree has an unknown compatible";
-	if (err)
-		return "state tree is not a valid FDT";
-	if (!PAGE_ALIGNED(mem) || !block_ok(mem, PAGE_SIZE))
-		return "tracker root outside RAM";
-	if (kho_tracker_attach(&kho_in.tracker, mem))
-		return "bad tracker root page";
+	kho_ops.max_pfn = max_pfn;
 	seen_size = BITS_TO_LONGS(max_pfn) * sizeof(long);
-	c.seen = memblock_alloc(seen_size, SMP_CACHE_BYTES);
-	if (!c.seen)
+	kho_ops.seen = memblock_alloc(seen_size, SMP_CACHE_BYTES);
+	if (!kho_ops.seen)
 		return "no memory in scratch to check the tracker";
-	__set_bit(PHYS_PFN(mem), c.seen);
-	if (!kho_tracker_check_nodes(&kho_in.tracker, node_ok, &c))
-		kho_tracker_walk(&kho_in.tracker, 0, blk_ok, &c);
-	memblock_free(c.seen, seen_size);
-	if (c.why)
-		return c.why;
+	why = kho_validate_handover(root, &kho_ops, &kho_in.tracker, &res);
+	memblock_free(kho_ops.seen, seen_size);
+	if (why)
+		return why;
+	kho_in.fdt = phys_to_virt(root);
 
 	/* All checked: nothing below can fail on handover content. */
 	if (kho_tracker_walk_nodes(&kho_in.tracker, reserve_node, NULL) ||
@@ -345,8 +262,8 @@ static const char *__init accept(void)
 	kho_in.keep_ns = local_clock() - t0;
 	/* The state tree page is KHO's own: never released. */
 	kho_tracker_clear(&kho_in.tracker, PHYS_PFN(root), 0);
-	kho_in.nodes = c.nodes;
-	kho_in.pages = c.pages;
+	kho_in.nodes = res.nodes;
+	kho_in.pages = res.pages;
 	return NULL;
 }
 

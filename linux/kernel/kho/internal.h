@@ -12,6 +12,7 @@
 #include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/atomic.h>
+#include <linux/kexec_handover.h>
 #include <linux/mutex.h>
 
 /* On-page format of the tracker; see Documentation/kho/format.rst. */
@@ -143,8 +144,43 @@ const struct kho_tracker *kho_out_tracker(void);
 /* debugfs.c: @blob NULL removes the client's file */
 void kho_debugfs_client(const char *name, void *blob, size_t size);
 
+/**
+ * struct kho_validate_ops - what the validator may assume about memory
+ * @is_ram: whether [start, start + size) is RAM
+ * @region_ok: whether it is RAM and touches neither scratch nor the
+ *	       running kernel: where preserved memory and tracker pages may be
+ * @ctx: passed to both
+ * @max_pfn: first pfn above RAM
+ * @seen: zeroed bitmap of @max_pfn bits, for the tracker pages
+ * @scratch_order: scratch areas are aligned to pages << this
+ */
+struct kho_validate_ops {
+	bool (*is_ram)(phys_addr_t start, phys_addr_t size, void *ctx);
+	bool (*region_ok)(phys_addr_t start, phys_addr_t size, void *ctx);
+	void *ctx;
+	unsigned long max_pfn;
+	unsigned long *seen;
+	unsigned int scratch_order;
+};
+
+/**
+ * struct kho_validate_result - what a valid handover holds
+ * @nodes: pages of the tracker itself
+ * @pages: preserved pages
+ */
+struct kho_validate_result {
+	unsigned long nodes;
+	unsigned long pages;
+};
+
+const char *kho_validate_setup(const struct kho_setup_data *sd,
+			       const struct kho_validate_ops *ops);
+const char *kho_validate_handover(phys_addr_t root,
+				  const struct kho_validate_ops *ops,
+				  struct kho_tracker *t,
+				  struct kho_validate_result *res);
+
 #ifdef __KERNEL__
-#include <linux/kexec_handover.h>
 
 /* scratch.c */
 extern struct kho_scratch kho_scratch[KHO_MAX_SCRATCH];

@@ -32,6 +32,8 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int64_t s64;
 typedef u64 phys_addr_t;
+typedef uint64_t __u64;
+typedef uint32_t __u32;
 
 #define __init
 #define noinline __attribute__((noinline))
@@ -45,6 +47,8 @@ typedef u64 phys_addr_t;
 #define NR_PAGE_ORDERS 11
 #define MAX_PAGE_ORDER 10
 
+#define PFN_PHYS(pfn) ((phys_addr_t)(pfn) << PAGE_SHIFT)
+#define PHYS_PFN(x) ((unsigned long)((x) >> PAGE_SHIFT))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 #define min_t(t, a, b) ((t)(a) < (t)(b) ? (t)(a) : (t)(b))
@@ -56,6 +60,8 @@ typedef u64 phys_addr_t;
 /* Allocation: zeroed 4 KiB pages; shim_alloc_fail_after injects ENOMEM. */
 extern long shim_alloc_fail_after;	/* < 0: never fail */
 extern long shim_pages_allocated;
+/* if set, pages come from here (the fuzz seed builder's fake RAM) */
+extern void *(*shim_page_hook)(void);
 
 static inline unsigned long get_zeroed_page(int gfp)
 {
@@ -66,6 +72,8 @@ static inline unsigned long get_zeroed_page(int gfp)
 		return 0;
 	if (shim_alloc_fail_after > 0)
 		shim_alloc_fail_after--;
+	if (shim_page_hook)
+		return (unsigned long)shim_page_hook();
 	p = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
 	if (!p)
 		return 0;
@@ -76,6 +84,8 @@ static inline unsigned long get_zeroed_page(int gfp)
 
 static inline void free_page(unsigned long addr)
 {
+	if (shim_page_hook)
+		return;
 	if (addr)
 		__atomic_fetch_sub(&shim_pages_allocated, 1, __ATOMIC_RELAXED);
 	free((void *)addr);
@@ -108,6 +118,20 @@ static inline bool test_and_clear_bit(unsigned long nr,
 
 	return __atomic_fetch_and(&a[nr / BITS_PER_LONG], ~m,
 				  __ATOMIC_SEQ_CST) & m;
+}
+
+static inline bool __test_and_set_bit(unsigned long nr, unsigned long *a)
+{
+	unsigned long m = 1UL << (nr % BITS_PER_LONG);
+	bool old = a[nr / BITS_PER_LONG] & m;
+
+	a[nr / BITS_PER_LONG] |= m;
+	return old;
+}
+
+static inline void __set_bit(unsigned long nr, unsigned long *a)
+{
+	a[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG);
 }
 
 static inline bool test_bit(unsigned long nr, const volatile unsigned long *a)

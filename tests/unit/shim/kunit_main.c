@@ -9,6 +9,7 @@ extern struct kunit_suite *const kho_shim_suites[];
 
 long shim_alloc_fail_after = -1;
 long shim_pages_allocated;
+void *(*shim_page_hook)(void);
 uintptr_t shim_phys_offset;
 
 struct shim_thread {
