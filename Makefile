@@ -3,7 +3,8 @@
 #
 #   make demo     build everything, boot a KHO kexec chain, print a summary
 #   make test     build, run all tests (T=name runs only matching ones)
-#   make bench    user-space tracker benchmark (bench/results/)
+#   make bench    tracker (user space) and VM benchmarks (bench/results/);
+#                 BENCH_ARGS="--sizes 256M,1G --mem 4G" for the VM one
 #   make fuzz     fuzz the handover validator for 10 minutes (SECONDS=)
 #   make check    checkpatch --strict and kernel-doc on the series
 #   make series   the series as git-am-able patches in build/series/
@@ -38,8 +39,9 @@ test: initramfs
 demo: initramfs
 	@python3 tests/vm/demo.py
 
-bench: tree
+bench: initramfs
 	@$(MAKE) -s -C bench/tracker run
+	@python3 bench/vm/run.py $(BENCH_ARGS)
 
 fuzz: tree
 	@$(MAKE) -s -C tests/fuzz run SECONDS=$(or $(SECONDS),600)

@@ -77,7 +77,7 @@ def kexec_time(append, mem, label):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mem", default="8G")
+    ap.add_argument("--mem", default="4G")
     ap.add_argument("--sizes", default="256M,1G")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true",
@@ -127,7 +127,7 @@ def main():
     out()
     out("## Boot cost of KHO with nothing preserved (kernel start to init)")
     on = uptime_gen2("kho=on test_kho.size=0", a.runs, "1G")
-    off = uptime_gen2("kho=off", a.runs, "1G")
+    off = uptime_gen2("kho=off rig.kho_off=1", a.runs, "1G")
     for name, v in (("kho=on, nothing preserved", on), ("kho=off", off)):
         if v:
             out("%-34s median %6.0f ms  (runs: %s)" %
@@ -141,7 +141,7 @@ def main():
     t = {}
     for name, app in (("KHO, 1 GiB preserved",
                        "kho=on test_kho.size=1G test_kho.check_alloc=0"),
-                      ("plain kexec (kho=off)", "kho=off")):
+                      ("plain kexec (kho=off)", "kho=off rig.kho_off=1")):
         res = kexec_time(app, "2G", "kexec-" + name.split()[0].lower())
         d = [ln for ln in res.log if "gen=1 done" in ln]
         if 2 in res.gen_start and d:

@@ -22,7 +22,8 @@ def mib(b):
 def main():
     print("demo: booting generation 1 in QEMU (%s) with kho=on; it kexecs "
           "into 2, which kexecs into 3" % rig.accel())
-    res = rig.run("kho@demo", gens=3, mem="1G", smp=2, append="kho=on")
+    res = rig.run("kho@demo", gens=3, mem="1G", smp=2,
+                  append="kho=on rig.status=1")
     print()
     print("%-4s %-24s %8s %8s   %-22s %-11s %s" %
           ("gen", "started by", "kernel", "to init", "preserved for next",
@@ -37,6 +38,14 @@ def main():
         ver = mib(i["verified_bytes"]) if "verified_bytes" in i else "-"
         print("%-4d %-24s %7.2fs %7.2fs   %-22s %-11s %s" %
               (g, how, res.gen_start[g], (up or 0) / 1000.0, pres, rest, ver))
+    for g in (1, 2):
+        tag = "RIG: STATUS%d " % g
+        lines = [ln[ln.find(tag) + len(tag):] for ln in res.log if tag in ln]
+        print()
+        print("khoctl status in generation %d (%s the KHO kexec):" %
+              (g, "before" if g == 1 else "after"))
+        for ln in lines:
+            print("    " + ln)
     print()
     for ok, desc in res.checks:
         print("  %s %s" % ("ok    " if ok else "FAILED", desc))

@@ -9,6 +9,7 @@
  *   rig.dump=1        print "khoctl status" and "khoctl dump" output
  *                     between RIG: DTS-BEGIN/END lines (the runner feeds
  *                     the DTS to dtc)
+ *   rig.status=1      print "khoctl status" (every generation)
  *   rig.badload=1     kexec_load segments outside scratch and over
  *                     preserved memory must be refused
  *   rig.loader=user|kexec-tools   load the next generation with
@@ -219,8 +220,17 @@ static void bad_loads(void)
 
 int scenario_user(void)
 {
-	char v[8];
+	char *st[] = { "/bin/khoctl", "status", NULL };
+	static char out[8192];
+	char v[8], prefix[32];
 
+	if (rig_param("rig.status", v, sizeof(v))) {
+		int ret = rig_run(st, out, sizeof(out));
+
+		snprintf(prefix, sizeof(prefix), "STATUS%d ", rig.gen);
+		print_lines(prefix, out);
+		rig_tap(ret == 0, "khoctl status (exit %d)", ret);
+	}
 	if (rig_param("rig.blob", v, sizeof(v)))
 		rig.gen == 1 ? blob_add() : blob_check();
 	if (rig_param("rig.dump", v, sizeof(v)) && rig.gen == 1)

@@ -466,6 +466,7 @@ static void kho_test_tree_basic(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_tree_add(&tree, "memfd", 0x8000, 1), -EEXIST);
 	KUNIT_EXPECT_EQ(test, kho_tree_add(&tree, "a/b", 0x8000, 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, kho_tree_add(&tree, "", 0x8000, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_tree_add(&tree, "..", 0x8000, 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, kho_tree_add(&tree, KHO_MEM_NODE, 0x8000, 1),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, kho_tree_add(&tree, "zero", 0x8000, 0), -EINVAL);

@@ -20,9 +20,10 @@
  *
  * ``kho_scratch=`` overrides the sizes: ``kho_scratch=300%`` scales the
  * default, ``kho_scratch=32M,512M,64M`` gives low, global and per-node
- * sizes. Areas are pageblock aligned; their pageblocks become
- * MIGRATE_CMA, so the buddy allocator hands scratch out only for movable
- * allocations. Unmovable allocations, the ones drivers preserve, never
+ * sizes. Areas are aligned to whole MAX_PAGE_ORDER blocks (4 MiB on
+ * x86), so no free buddy block mixes scratch and other memory; their
+ * pageblocks become MIGRATE_CMA, so the buddy allocator hands scratch out
+ * only for movable allocations. Unmovable allocations, the ones drivers preserve, never
  * land there.
  *
  * On x86 the first megabyte is scratch too: the kernel reserves all of it

@@ -402,6 +402,7 @@ static int status_show(struct seq_file *m, void *v)
 	seq_printf(m, "bad_order: %llu\nbad_data: %llu\nmissing: %llu\n",
 		   st.bad_order, st.bad_data, st.missing);
 	seq_printf(m, "verify_ms: %llu\n", st.verify_ms);
+	seq_printf(m, "check_alloc: %d\n", check_alloc);
 	seq_printf(m, "alloc_checked: %llu\nalloc_hits: %llu\n",
 		   st.alloc_checked, st.alloc_hits);
 	seq_printf(m, "freed: %llu\nadded: %llu\n", st.freed, st.added);

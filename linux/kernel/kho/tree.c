@@ -113,7 +113,8 @@ static bool name_ok(const char *name)
 	size_t len = strnlen(name, KHO_NAME_MAX + 1);
 	size_t i;
 
-	if (!len || len > KHO_NAME_MAX || !strcmp(name, KHO_MEM_NODE))
+	if (!len || len > KHO_NAME_MAX || !strcmp(name, KHO_MEM_NODE) ||
+	    !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
 	for (i = 0; i < len; i++) {
 		char c = name[i];
@@ -130,7 +131,7 @@ static bool name_ok(const char *name)
  * kho_tree_add() - name a client's blob in the state tree
  * @tree: the state tree
  * @name: the client's node name: 1 to %KHO_NAME_MAX characters from
- *	  ``[A-Za-z0-9,._+-]``, not ``preserved-memory``
+ *	  ``[A-Za-z0-9,._+-]``, not ``preserved-memory``, ``.`` or ``..``
  * @phys: physical address of the blob
  * @size: its size in bytes, not zero
  *
