@@ -126,8 +126,10 @@ def main():
                  r["memblock"][1] / max(r["bitmap"][1], 1)))
     out()
     out("## Boot cost of KHO with nothing preserved (kernel start to init)")
-    on = uptime_gen2("kho=on test_kho.size=0", a.runs, "1G")
-    off = uptime_gen2("kho=off rig.kho_off=1", a.runs, "1G")
+    # the chain test only publishes an empty list and checks nothing
+    quiet = "test_kho.check_alloc=0 test_kho.churn=0 "
+    on = uptime_gen2(quiet + "kho=on test_kho.size=0", a.runs, "1G")
+    off = uptime_gen2(quiet + "kho=off rig.kho_off=1", a.runs, "1G")
     for name, v in (("kho=on, nothing preserved", on), ("kho=off", off)):
         if v:
             out("%-34s median %6.0f ms  (runs: %s)" %
@@ -136,25 +138,32 @@ def main():
         out("%-34s %.3f" % ("ratio on/off", statistics.median(on) /
                             statistics.median(off)))
     out()
-    out("## kexec reboot, 1 GiB preserved vs plain kexec (host wall time,")
-    out("##   generation 1 done -> generation 2 at init)")
+    out("## kexec reboot, 1 GiB preserved vs plain kexec (host wall time from")
+    out("##   generation 1 done to generation 2's init; the chain test restores")
+    out("##   the 1 GiB but does not check its bytes: verify=0)")
     t = {}
     for name, app in (("KHO, 1 GiB preserved",
-                       "kho=on test_kho.size=1G test_kho.check_alloc=0"),
+                       "kho=on test_kho.size=1G test_kho.check_alloc=0 "
+                       "test_kho.verify=0 test_kho.churn=0"),
                       ("plain kexec (kho=off)", "kho=off rig.kho_off=1")):
         res = kexec_time(app, "2G", "kexec-" + name.split()[0].lower())
-        d = [ln for ln in res.log if "gen=1 done" in ln]
-        if 2 in res.gen_start and d:
-            # gen_start[2] is the host time of gen 2's first line
+        if 2 in res.gen_start and 1 in res.done_at:
+            # shutdown + relocation + boot of generation 2 up to its init
             up = res.gen_uptime.get(2, 0) / 1000.0
-            t[name] = res.gen_start[2] + up - res.gen_start[1] - \
-                res.gen_uptime.get(1, 0) / 1000.0
-            out("%-34s %6.2f s" % (name, t[name]))
+            t[name] = res.gen_start[2] - res.done_at[1] + up
+            out("%-34s %6.2f s  (kexec to kernel start %.2f s, kernel to "
+                "init %.2f s)" % (name, t[name],
+                                  res.gen_start[2] - res.done_at[1], up))
     if len(t) == 2:
         vals = list(t.values())
         out("%-34s %.3f" % ("ratio KHO/plain", vals[0] / vals[1]))
     out()
     for label, ratio in ratios:
+        if "order-0" not in label:
+            out("(%s: ratio %.1fx, informational: the 10x target is for "
+                "random order-0 pages; few large blocks make few memblock "
+                "ranges)" % (label, ratio))
+            continue
         out("target bitmap >= 10x faster than memblock (%s): %s (%.1fx)" %
             (label, "PASS" if ratio >= 10 else "MISS", ratio))
     os.makedirs(os.path.join(TOP, "bench/results"), exist_ok=True)

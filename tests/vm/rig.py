@@ -69,6 +69,7 @@ class Result:
         self.gens_done = []     # generations that reported "done"
         self.gen_start = {}     # gen -> host seconds when its kernel started
         self.gen_uptime = {}    # gen -> uptime_ms when init started
+        self.done_at = {}       # gen -> host seconds of its "done" line
         self.errors = []        # rig-level failures (panic, timeout, ...)
         self.info = {}          # gen -> {key: value} from "RIG: gen=N kho k=v"
         self.log = []
@@ -177,6 +178,7 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
                 m = DONE_RE.search(line)
                 if m:
                     res.gens_done.append(int(m.group(1)))
+                    res.done_at[int(m.group(1))] = time.monotonic() - start
                     last_boot = time.monotonic()
     if proc.poll() is None:
         proc.kill()

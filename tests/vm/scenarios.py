@@ -154,6 +154,9 @@ SCENARIOS = [
                  append="kho=on rig.blob=1 rig.dump=1 rig.badload=1 "
                         "rig.next2.rig.loader=user rig.next3.rig.blob=-"),
      "extra": dts_parses},
+    {"name": "kho-outgoing-faults",
+     "run": dict(name="kho@faults", gens=2, mem="1G", smp=2,
+                 append="kho=on rig.faults=1")},
     {"name": "kho-kexec-tools",
      "run": dict(name="kho@kexec-tools", gens=3, mem="1G", smp=2,
                  append="kho=on rig.loader=kexec-tools")},

@@ -12,6 +12,9 @@
  *   rig.status=1      print "khoctl status" (every generation)
  *   rig.badload=1     kexec_load segments outside scratch and over
  *                     preserved memory must be refused
+ *   rig.faults=1      an image too large for scratch is refused at load
+ *                     time; unloading an image and loading another keeps
+ *                     every preserved byte (the next generation checks)
  *   rig.loader=user|kexec-tools   load the next generation with
  *                     kexec_load through khoctl or kexec-tools
  */
@@ -218,6 +221,40 @@ static void bad_loads(void)
 		folio, strerror(errno));
 }
 
+/* Faults on the outgoing side that must lose nothing. */
+static void faults(void)
+{
+	static char chunk[1 << 20];
+	int kfd, ifd, i;
+	long ret;
+
+	/* an initrd larger than any scratch area */
+	ifd = open("/tmp/huge", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	for (i = 0; ifd >= 0 && i < 160; i++)
+		if (write(ifd, chunk, sizeof(chunk)) != sizeof(chunk))
+			break;
+	close(ifd);
+	/* kexec refuses files open for writing: reopen read-only */
+	ifd = open("/tmp/huge", O_RDONLY);
+	kfd = open("/boot/bzImage", O_RDONLY);
+	ret = syscall(SYS_kexec_file_load, kfd, ifd, 1, "", 0UL);
+	rig_tap(ret < 0 && errno == EADDRNOTAVAIL,
+		"kexec_file_load of an image too large for scratch refused at load: %s",
+		ret < 0 ? strerror(errno) : "loaded");
+	close(ifd);
+	unlink("/tmp/huge");
+	/* load a small image, unload it: the real load follows */
+	ret = syscall(SYS_kexec_file_load, kfd, -1, 1, "",
+		      (unsigned long)KEXEC_FILE_NO_INITRAMFS);
+	rig_tap(ret == 0, "kexec_file_load of another image: %s",
+		ret ? strerror(errno) : "loaded");
+	ret = syscall(SYS_kexec_file_load, -1, -1, 0, NULL,
+		      (unsigned long)KEXEC_FILE_UNLOAD);
+	rig_tap(ret == 0, "kexec_file_load unload: %s",
+		ret ? strerror(errno) : "unloaded");
+	close(kfd);
+}
+
 int scenario_user(void)
 {
 	char *st[] = { "/bin/khoctl", "status", NULL };
@@ -237,6 +274,8 @@ int scenario_user(void)
 		dump();
 	if (rig_param("rig.badload", v, sizeof(v)) && rig.gen == 1)
 		bad_loads();
+	if (rig_param("rig.faults", v, sizeof(v)) && rig.gen == 1)
+		faults();
 	return 0;
 }
 

@@ -56,7 +56,9 @@
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/math64.h>
 #include <linux/uaccess.h>
+#include <asm/tsc.h>
 
 #include "internal.h"
 
@@ -323,6 +325,12 @@ static const struct file_operations corrupt_fops = {
 };
 #endif
 
+/* The incoming timings are TSC cycles, taken before sched_clock runs. */
+static u64 cycles_to_ns(u64 cycles)
+{
+	return tsc_khz ? mul_u64_u32_div(cycles, 1000000, tsc_khz) : 0;
+}
+
 static int status_show(struct seq_file *m, void *v)
 {
 	phys_addr_t root = kho_root_phys();
@@ -345,8 +353,9 @@ static int status_show(struct seq_file *m, void *v)
 		   kho_stat_alloc_outside_scratch);
 	seq_printf(m, "segments_refused: %lu\n", kho_stat_segments_refused);
 	seq_printf(m, "incoming_keep_ns: %llu\n",
-		   kho_in.keep_ns + atomic64_read(&kho_in.free_ns));
-	seq_printf(m, "incoming_mem_init_ns: %llu\n", kho_in.mem_init_ns);
+		   cycles_to_ns(kho_in.keep_ns + atomic64_read(&kho_in.free_ns)));
+	seq_printf(m, "incoming_mem_init_ns: %llu\n",
+		   cycles_to_ns(kho_in.mem_init_ns));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(status);

@@ -45,7 +45,7 @@
 #include <linux/libfdt.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
-#include <linux/sched/clock.h>
+#include <linux/timex.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <asm/early_ioremap.h>
@@ -251,7 +251,7 @@ static const char *__init accept(void)
 	if (kho_tracker_walk_nodes(&kho_in.tracker, reserve_node, NULL) ||
 	    memblock_reserve(root, PAGE_SIZE))
 		return "out of memblock space for the preserved map";
-	t0 = local_clock();
+	t0 = get_cycles();
 	if (kho_mode_memblock) {
 		if (kho_tracker_walk(&kho_in.tracker, 0, reserve_blk, NULL))
 			return "out of memblock space for the preserved map";
@@ -259,7 +259,7 @@ static const char *__init accept(void)
 		/* memblock stays scratch-only until memory is released */
 		kho_bitmap_active = true;
 	}
-	kho_in.keep_ns = local_clock() - t0;
+	kho_in.keep_ns = get_cycles() - t0;
 	/* The state tree page is KHO's own: never released. */
 	kho_tracker_clear(&kho_in.tracker, PHYS_PFN(root), 0);
 	kho_in.nodes = res.nodes;
@@ -293,7 +293,7 @@ void __init kho_memory_init(void)
 	}
 	if (!kho_bitmap_active)
 		memblock_set_scratch_only(false);
-	kho_in.mem_init_ns = local_clock();
+	kho_in.mem_init_ns = get_cycles();
 	if (!kho_enable)
 		return;
 	if (!kho_nr_scratch && kho_reserve_scratch()) {
@@ -313,7 +313,7 @@ void __init kho_memory_init(void)
 void __init kho_memory_init_late(void)
 {
 	memblock_set_scratch_only(false);
-	kho_in.mem_init_ns = local_clock() - kho_in.mem_init_ns;
+	kho_in.mem_init_ns = get_cycles() - kho_in.mem_init_ns;
 }
 
 /**
@@ -340,7 +340,7 @@ unsigned long __init kho_next_preserved(unsigned long start,
 	*pend = end;
 	if (!kho_bitmap_active || start >= end)
 		return end;
-	t0 = local_clock();
+	t0 = get_cycles();
 	pfn = kho_tracker_next_block(&kho_in.tracker, start, &next);
 	if (pfn < end) {
 		unsigned long n2, e2;
@@ -357,7 +357,7 @@ unsigned long __init kho_next_preserved(unsigned long start,
 	} else {
 		pfn = end;
 	}
-	atomic64_add(local_clock() - t0, &kho_in.free_ns);
+	atomic64_add(get_cycles() - t0, &kho_in.free_ns);
 	return pfn;
 }
 

@@ -211,9 +211,10 @@ enum kho_in_state {
  * @nodes: pages used by the received tracker
  * @pages: pages preserved in the received tracker
  * @unclaimed: pages nobody restored, released at late_initcall_sync
- * @keep_ns: time spent keeping preserved memory out of the allocator
- * @free_ns: time spent in kho_next_preserved() (bitmap mode)
- * @mem_init_ns: time of mem_init(), which releases memory to the buddy
+ * @keep_ns: cycles spent keeping preserved memory out of the allocator
+ *	     (get_cycles(): sched_clock may not run yet this early)
+ * @free_ns: cycles spent in kho_next_preserved() (bitmap mode)
+ * @mem_init_ns: cycles of mem_init(), which releases memory to the buddy
  * @reason: why the handover was refused
  */
 struct kho_incoming {

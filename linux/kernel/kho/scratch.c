@@ -330,5 +330,7 @@ int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn)
 		if (ret)
 			return ret;
 	}
+	pr_err("kexec segment of %lu bytes does not fit in scratch; load refused (raise kho_scratch= on the next cold boot)\n",
+	       kbuf->memsz);
 	return 0;
 }

@@ -27,7 +27,8 @@
  * ``test_kho.scatter=1`` allocates twice as many and frees a random half,
  * so the preserved pages are scattered as on a long-running host (the
  * worst case for range-based deserialisation); ``test_kho.check_alloc=0``
- * skips the allocator check (for benchmarks).
+ * skips the allocator check and ``test_kho.verify=0`` the byte checks
+ * (for benchmarks).
  *
  * Results are in ``/sys/kernel/debug/kho_test/status``, one ``key: value``
  * a line, for the VM rig to check.
@@ -66,6 +67,8 @@ static bool scatter;
 module_param(scatter, bool, 0400);
 static bool check_alloc = true;
 module_param(check_alloc, bool, 0400);
+static bool verify = true;
+module_param(verify, bool, 0400);
 
 /* One page of the preserved folio list. */
 struct test_list_page {
@@ -302,7 +305,7 @@ static void restore_all(void)
 			st.restored++;
 			if (folio_order(folio) != order)
 				st.bad_order++;
-			else if (!check_folio(folio))
+			else if (verify && !check_folio(folio))
 				st.bad_data++;
 			else
 				st.verified_bytes += folio_size(folio);
