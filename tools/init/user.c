@@ -15,6 +15,9 @@
  *   rig.faults=1      an image too large for scratch is refused at load
  *                     time; unloading an image and loading another keeps
  *                     every preserved byte (the next generation checks)
+ *   rig.stress=N      N seconds of preserve/unpreserve/add/remove on all
+ *                     CPUs (kho_test/stress) while this init loads and
+ *                     unloads kexec images; the next generation verifies
  *   rig.loader=user|kexec-tools   load the next generation with
  *                     kexec_load through khoctl or kexec-tools
  */
@@ -255,6 +258,39 @@ static void faults(void)
 	close(kfd);
 }
 
+static void stress(long secs)
+{
+	static char test[4096];
+	char arg[16];
+	int fd, n, kfd, ifd, loads = 0, bad = 0;
+
+	fd = open("/sys/kernel/debug/kho_test/stress", O_WRONLY);
+	n = snprintf(arg, sizeof(arg), "%ld", secs);
+	if (fd < 0 || write(fd, arg, n) != n) {
+		rig_tap(0, "start stress: %s", strerror(errno));
+		return;
+	}
+	close(fd);
+	do {
+		kfd = open("/boot/bzImage", O_RDONLY);
+		ifd = open("/sys/firmware/initrd", O_RDONLY);
+		if (syscall(SYS_kexec_file_load, kfd, ifd, 1, "", 0UL) ||
+		    syscall(SYS_kexec_file_load, -1, -1, 0, NULL,
+			    (unsigned long)KEXEC_FILE_UNLOAD))
+			bad++;
+		loads++;
+		close(kfd);
+		close(ifd);
+		if (rig_read_file("/sys/kernel/debug/kho_test/status", test,
+				  sizeof(test) - 1) < 0)
+			break;
+	} while (kv_long(test, "stress_running", 0) > 0);
+	rig_tap(kv_long(test, "stress_errors", -1) == 0 && !bad && loads > 1,
+		"stress: %ld preserve/unpreserve/add/remove ops on all CPUs in %ld s, %d kexec loads/unloads meanwhile, %ld+%d errors",
+		kv_long(test, "stress_ops", 0), secs, loads,
+		kv_long(test, "stress_errors", -1), bad);
+}
+
 int scenario_user(void)
 {
 	char *st[] = { "/bin/khoctl", "status", NULL };
@@ -276,6 +312,8 @@ int scenario_user(void)
 		bad_loads();
 	if (rig_param("rig.faults", v, sizeof(v)) && rig.gen == 1)
 		faults();
+	if (rig.gen == 1 && rig_param_long("rig.stress", 0) > 0)
+		stress(rig_param_long("rig.stress", 0));
 	return 0;
 }
 

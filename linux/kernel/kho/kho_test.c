@@ -322,6 +322,48 @@ static void kho_test_tracker_next_block(struct kunit *test)
 	kho_tracker_destroy(&t);
 }
 
+/*
+ * Out of memory: a preserve that needs new nodes fails with -ENOMEM and
+ * leaves the preserved set as it was; the next try succeeds. Allocation
+ * failures are injected by the user-space build (shim_alloc_fail_after).
+ */
+static void kho_test_tracker_nomem(struct kunit *test)
+{
+#ifdef KHO_SHIM_H
+	struct blk b[1] = { { 5, 0 } };
+	struct model m = { .b = b, .n = 1, .cap = 1 };
+	unsigned long pfns[] = { 1UL << 15, 1UL << 30, 64 };
+	unsigned int orders[] = { 0, 0, 6 };
+	struct kho_tracker t;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, kho_tracker_init(&t, NR_ORDERS), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, 5, 0), 0);
+	/* a new leaf, a taller tree, a new order: no node can be had */
+	for (i = 0; i < ARRAY_SIZE(pfns); i++) {
+		shim_alloc_fail_after = 0;
+		KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, pfns[i], orders[i]),
+				-ENOMEM);
+		shim_alloc_fail_after = -1;
+		KUNIT_EXPECT_TRUE(test, walk_matches(&t, &m));
+		KUNIT_EXPECT_EQ(test, kho_tracker_lookup(&t, pfns[i], NULL),
+				-ENOENT);
+	}
+	/* the tree grows, then the next node fails: still nothing set */
+	shim_alloc_fail_after = 1;
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, 1UL << 30, 0), -ENOMEM);
+	shim_alloc_fail_after = -1;
+	KUNIT_EXPECT_TRUE(test, walk_matches(&t, &m));
+	/* with memory back, the same preserves work */
+	for (i = 0; i < ARRAY_SIZE(pfns); i++)
+		KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, pfns[i], orders[i]), 0);
+	KUNIT_EXPECT_EQ(test, count_blocks(&t), 4UL);
+	kho_tracker_destroy(&t);
+#else
+	kunit_skip(test, "allocation failures are injected in the user-space build");
+#endif
+}
+
 struct par_ctx {
 	struct kho_tracker *t;
 	struct kho_tree *tree;
@@ -549,6 +591,7 @@ static struct kunit_case kho_tracker_cases[] = {
 	KUNIT_CASE(kho_test_tracker_errors),
 	KUNIT_CASE(kho_test_tracker_nodes),
 	KUNIT_CASE(kho_test_tracker_next_block),
+	KUNIT_CASE(kho_test_tracker_nomem),
 	KUNIT_CASE(kho_test_tracker_concurrent),
 	{}
 };

@@ -30,6 +30,12 @@
  * skips the allocator check and ``test_kho.verify=0`` the byte checks
  * (for benchmarks).
  *
+ * Writing N to ``/sys/kernel/debug/kho_test/stress`` starts, on every
+ * CPU, N seconds of preserving, unpreserving, adding and removing
+ * sub-trees of small folios, while user space may load and unload kexec
+ * images; the main data set stays preserved and is verified after the
+ * next kexec.
+ *
  * Results are in ``/sys/kernel/debug/kho_test/status``, one ``key: value``
  * a line, for the VM rig to check.
  */
@@ -38,6 +44,8 @@
 
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/highmem.h>
 #include <linux/init.h>
 #include <linux/io.h>
@@ -88,6 +96,83 @@ static struct {
 	u64 verify_ms;
 	const char *error;
 } st;
+
+static atomic_t stress_running;
+static atomic64_t stress_ops, stress_errors;
+
+#define STRESS_SLOTS	16
+
+static int stress_fn(void *arg)
+{
+	struct folio *f[STRESS_SLOTS] = { };
+	unsigned long end = jiffies + (unsigned long)arg * HZ;
+	unsigned int cpu = raw_smp_processor_id(), k;
+	struct rnd_state r;
+	char name[32];
+
+	prandom_seed_state(&r, get_random_u64());
+	while (time_before(jiffies, end)) {
+		k = prandom_u32_state(&r) % STRESS_SLOTS;
+		snprintf(name, sizeof(name), "stress-%u-%u", cpu, k);
+		if (f[k]) {
+			if (kho_remove_subtree(name) ||
+			    kho_unpreserve_folio(f[k]))
+				atomic64_inc(&stress_errors);
+			folio_put(f[k]);
+			f[k] = NULL;
+		} else {
+			f[k] = folio_alloc(GFP_KERNEL | __GFP_NOWARN,
+					   prandom_u32_state(&r) % 4);
+			if (!f[k])
+				continue;
+			if (kho_preserve_folio(f[k]) ||
+			    kho_add_subtree(name, folio_address(f[k]), 64))
+				atomic64_inc(&stress_errors);
+		}
+		atomic64_inc(&stress_ops);
+		cond_resched();
+	}
+	for (k = 0; k < STRESS_SLOTS; k++) {
+		if (!f[k])
+			continue;
+		snprintf(name, sizeof(name), "stress-%u-%u", cpu, k);
+		if (kho_remove_subtree(name) || kho_unpreserve_folio(f[k]))
+			atomic64_inc(&stress_errors);
+		folio_put(f[k]);
+	}
+	atomic_dec(&stress_running);
+	return 0;
+}
+
+static ssize_t stress_write(struct file *file, const char __user *ubuf,
+			    size_t len, loff_t *ppos)
+{
+	unsigned long secs;
+	unsigned int cpu;
+	int err;
+
+	err = kstrtoul_from_user(ubuf, len, 0, &secs);
+	if (err)
+		return err;
+	if (!secs || secs > 600 || atomic_read(&stress_running))
+		return -EINVAL;
+	for_each_online_cpu(cpu) {
+		struct task_struct *t;
+
+		t = kthread_create(stress_fn, (void *)secs, "kho_stress/%u", cpu);
+		if (IS_ERR(t))
+			return PTR_ERR(t);
+		kthread_bind(t, cpu);
+		atomic_inc(&stress_running);
+		wake_up_process(t);
+	}
+	return len;
+}
+
+static const struct file_operations stress_fops = {
+	.owner = THIS_MODULE,
+	.write = stress_write,
+};
 
 static struct folio **folios;
 static unsigned long nr_folios, cap_folios;
@@ -411,6 +496,9 @@ static int status_show(struct seq_file *m, void *v)
 	seq_printf(m, "freed: %llu\nadded: %llu\n", st.freed, st.added);
 	seq_printf(m, "next_folios: %llu\nnext_bytes: %llu\n", st.next_folios,
 		   st.next_bytes);
+	seq_printf(m, "stress_running: %d\nstress_ops: %lld\nstress_errors: %lld\n",
+		   atomic_read(&stress_running), atomic64_read(&stress_ops),
+		   atomic64_read(&stress_errors));
 	seq_printf(m, "error: %s\n", st.error ?: "none");
 	return 0;
 }
@@ -422,6 +510,7 @@ static int __init test_kho_init(void)
 	int err;
 
 	debugfs_create_file("status", 0400, dir, NULL, &status_fops);
+	debugfs_create_file("stress", 0200, dir, NULL, &stress_fops);
 	st.gen = 1;
 	restore_all();
 	prandom_seed_state(&rnd, seed ^ st.gen);
