@@ -14,6 +14,8 @@ frags=("$top/linux/kho.config")
 
 cc=gcc
 command -v ccache >/dev/null && cc="ccache gcc"
+# paths relative to the checkout, so clones in other places share the cache
+export CCACHE_BASEDIR=$top
 mk=(make -C "$src" O="$out" -j"$(nproc)" CC="$cc" HOSTCC="$cc" -s)
 
 mkdir -p "$out"
