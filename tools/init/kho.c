@@ -81,6 +81,8 @@ int scenario_kho(void)
 			(expect > 0 || rig_param_long("test_kho.size", 1) == 0),
 			"restored %ld of %ld folios, %ld missing", restored,
 			expect, missing);
+		rig_tap(kv_long(test, "run_ok", 0) == 1,
+			"kho_restore_pages() gave back a run of 37 pages, every byte checked");
 		rig_tap(bad == 0, "every order and byte verified (%ld bytes, %ld bad folios)",
 			kv_long(test, "verified_bytes", -1), bad);
 		hits = kv_long(test, "alloc_hits", -1);

@@ -98,18 +98,39 @@ unsigned int kho_block_order(unsigned long pfn, unsigned long nr)
 	return min_t(unsigned int, order, MAX_PAGE_ORDER);
 }
 
-static int undo_range(unsigned long pfn, unsigned long end, bool was_set)
+/* Set (or clear) every block tiling [pfn, end); on error, where it stopped. */
+static int tile_range(unsigned long pfn, unsigned long end, bool set,
+		      unsigned long *failed)
 {
-	while (pfn < end) {
-		unsigned int order = kho_block_order(pfn, end - pfn);
+	unsigned int order;
+	int err;
 
-		if (was_set)
-			kho_tracker_clear(&kho_out.tracker, pfn, order);
-		else
-			kho_tracker_set(&kho_out.tracker, pfn, order);
-		pfn += 1UL << order;
+	for (; pfn < end; pfn += 1UL << order) {
+		order = kho_block_order(pfn, end - pfn);
+		err = set ? kho_tracker_set(&kho_out.tracker, pfn, order) :
+			    kho_tracker_clear(&kho_out.tracker, pfn, order);
+		if (err) {
+			*failed = pfn;
+			return err;
+		}
 	}
 	return 0;
+}
+
+static int change_range(unsigned long pfn, unsigned long nr, bool set)
+{
+	unsigned long failed;
+	int err;
+
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	if (!range_is_ram(pfn, nr))
+		return -EFAULT;
+	err = tile_range(pfn, pfn + nr, set, &failed);
+	/* all or nothing: undo the blocks before the one that failed */
+	if (err)
+		tile_range(pfn, failed, !set, &failed);
+	return err;
 }
 
 /**
@@ -126,24 +147,7 @@ static int undo_range(unsigned long pfn, unsigned long end, bool was_set)
  */
 int kho_preserve_range(unsigned long pfn, unsigned long nr)
 {
-	unsigned long p = pfn, end = pfn + nr;
-	int err;
-
-	if (!kho_is_enabled())
-		return -EOPNOTSUPP;
-	if (!range_is_ram(pfn, nr))
-		return -EFAULT;
-	while (p < end) {
-		unsigned int order = kho_block_order(p, end - p);
-
-		err = kho_tracker_set(&kho_out.tracker, p, order);
-		if (err) {
-			undo_range(pfn, p, true);
-			return err;
-		}
-		p += 1UL << order;
-	}
-	return 0;
+	return change_range(pfn, nr, true);
 }
 
 /**
@@ -156,24 +160,7 @@ int kho_preserve_range(unsigned long pfn, unsigned long nr)
  */
 int kho_unpreserve_range(unsigned long pfn, unsigned long nr)
 {
-	unsigned long p = pfn, end = pfn + nr;
-	int err;
-
-	if (!kho_is_enabled())
-		return -EOPNOTSUPP;
-	if (!range_is_ram(pfn, nr))
-		return -EFAULT;
-	while (p < end) {
-		unsigned int order = kho_block_order(p, end - p);
-
-		err = kho_tracker_clear(&kho_out.tracker, p, order);
-		if (err) {
-			undo_range(pfn, p, false);
-			return err;
-		}
-		p += 1UL << order;
-	}
-	return 0;
+	return change_range(pfn, nr, false);
 }
 
 /**

@@ -90,6 +90,7 @@ static struct {
 	bool handover;
 	u64 expect_folios, expect_bytes;
 	u64 restored, verified_bytes, bad_order, bad_data, missing;
+	int run_ok;
 	u64 alloc_checked, alloc_hits;
 	u64 next_folios, next_bytes;
 	u64 freed, added;
@@ -187,6 +188,42 @@ static inline u64 word_at(u64 phys)
 	x ^= x >> 29;
 	return x;
 }
+
+/* A run of order-0 pages, preserved with kho_preserve_pages(). */
+#define RUN_OFFSET	3
+#define RUN_PAGES	37
+static struct page *run;
+
+static void fill_run(void)
+{
+	unsigned long i;
+	unsigned int w;
+
+	for (i = 0; i < RUN_PAGES; i++) {
+		u64 *p = page_address(run + i);
+		u64 phys = page_to_phys(run + i);
+
+		for (w = 0; w < PAGE_SIZE / sizeof(u64); w++)
+			p[w] = word_at(phys + w * sizeof(u64));
+	}
+}
+
+static bool check_run(void)
+{
+	unsigned long i;
+	unsigned int w;
+
+	for (i = 0; i < RUN_PAGES; i++) {
+		u64 *p = page_address(run + i);
+		u64 phys = page_to_phys(run + i);
+
+		for (w = 0; w < PAGE_SIZE / sizeof(u64); w++)
+			if (p[w] != word_at(phys + w * sizeof(u64)))
+				return false;
+	}
+	return true;
+}
+
 
 static void fill_folio(struct folio *folio)
 {
@@ -340,7 +377,7 @@ static void restore_all(void)
 	phys_addr_t phys, next;
 	struct folio *blob, *lf;
 	const void *fdt;
-	u64 size, t0, gen, seed_in;
+	u64 size, t0, gen, seed_in, run_phys;
 
 	if (kho_retrieve_subtree(TEST_NAME, &phys, &size))
 		return;
@@ -357,6 +394,10 @@ static void restore_all(void)
 	    fdt_node_check_compatible(fdt, 0, TEST_COMPAT)) {
 		st.error = "blob is not a test-kho FDT";
 		goto out;
+	}
+	if (!get_u64(fdt, "run", &run_phys)) {
+		run = kho_restore_pages(run_phys, RUN_PAGES);
+		st.run_ok = run && check_run() ? 1 : -1;
 	}
 	if (get_u64(fdt, "seed", &seed_in) || get_u64(fdt, "gen", &gen) ||
 	    get_u64(fdt, "folios", &st.expect_folios) ||
@@ -469,6 +510,10 @@ static int publish(void)
 	err = err ?: fdt_setprop_u64(fdt, 0, "folios", st.next_folios);
 	err = err ?: fdt_setprop_u64(fdt, 0, "bytes", st.next_bytes);
 	err = err ?: fdt_setprop_u64(fdt, 0, "list", first);
+	if (run && !err) {
+		err = kho_preserve_pages(run, RUN_PAGES);
+		err = err ?: fdt_setprop_u64(fdt, 0, "run", page_to_phys(run));
+	}
 	if (err)
 		return -EINVAL;
 	err = kho_preserve_folio(virt_to_folio(fdt));
@@ -490,6 +535,7 @@ static int status_show(struct seq_file *m, void *v)
 	seq_printf(m, "bad_order: %llu\nbad_data: %llu\nmissing: %llu\n",
 		   st.bad_order, st.bad_data, st.missing);
 	seq_printf(m, "verify_ms: %llu\n", st.verify_ms);
+	seq_printf(m, "run_ok: %d\n", st.run_ok);
 	seq_printf(m, "check_alloc: %d\n", check_alloc);
 	seq_printf(m, "alloc_checked: %llu\nalloc_hits: %llu\n",
 		   st.alloc_checked, st.alloc_hits);
@@ -520,8 +566,17 @@ static int __init test_kho_init(void)
 		st.error = "KHO is off";
 		goto out;
 	}
-	if (!st.handover)
+	if (!st.handover) {
+		struct page *block = alloc_pages(GFP_KERNEL, 6);
+
+		/* an unaligned run inside a block: tiled in several orders */
+		if (block) {
+			split_page(block, 6);
+			run = block + RUN_OFFSET;
+			fill_run();
+		}
 		alloc_folios(memparse(size_param, NULL));
+	}
 	else
 		churn_folios();
 	if (st.error)
