@@ -224,7 +224,6 @@ static bool check_run(void)
 	return true;
 }
 
-
 static void fill_folio(struct folio *folio)
 {
 	u64 phys = PFN_PHYS(folio_pfn(folio));
@@ -576,9 +575,9 @@ static int __init test_kho_init(void)
 			fill_run();
 		}
 		alloc_folios(memparse(size_param, NULL));
-	}
-	else
+	} else {
 		churn_folios();
+	}
 	if (st.error)
 		goto out;
 	err = publish();
