@@ -257,6 +257,7 @@ static const char *__init accept(void)
 			return "out of memblock space for the preserved map";
 	} else {
 		/* memblock stays scratch-only until memory is released */
+		kho_tracker_set_hints(&kho_in.tracker);
 		kho_bitmap_active = true;
 	}
 	kho_in.keep_ns = get_cycles() - t0;

@@ -58,11 +58,17 @@ struct kho_mem_root {
  * @nr_orders: orders it accepts (NR_PAGE_ORDERS of this kernel)
  * @max_pfn: first pfn it refuses (top of the 52-bit physical space by
  *	     default; callers check RAM themselves)
+ * @first: per order, a block index at or below the first set bit
+ * @last: per order, a block index at or above the last set bit
+ * @hints: @first and @last are set (kho_tracker_set_hints())
  */
 struct kho_tracker {
 	struct kho_mem_root *root;
 	unsigned int nr_orders;
 	unsigned long max_pfn;
+	unsigned long first[KHO_MAX_ORDERS];
+	unsigned long last[KHO_MAX_ORDERS];
+	bool hints;
 };
 
 /**
@@ -101,6 +107,7 @@ int kho_tracker_check_nodes(const struct kho_tracker *t, kho_node_fn ok,
 			    void *arg);
 unsigned long kho_tracker_next_block(const struct kho_tracker *t,
 				     unsigned long pfn, unsigned long *end);
+void kho_tracker_set_hints(struct kho_tracker *t);
 phys_addr_t kho_tracker_root_phys(const struct kho_tracker *t);
 
 /* State tree */

@@ -290,6 +290,7 @@ static void kho_test_tracker_next_block(struct kunit *test)
 {
 	struct kho_tracker t;
 	unsigned long end = 0;
+	int pass;
 
 	KUNIT_ASSERT_EQ(test, kho_tracker_init(&t, NR_ORDERS), 0);
 	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 0, &end), ULONG_MAX);
@@ -302,23 +303,30 @@ static void kho_test_tracker_next_block(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, KHO_LEAF_BITS - 1, 0), 0);
 	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, KHO_LEAF_BITS, 0), 0);
 
-	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 0, &end), 10UL);
-	KUNIT_EXPECT_EQ(test, end, 13UL);
-	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 11, &end), 11UL);
-	KUNIT_EXPECT_EQ(test, end, 13UL);
-	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 13, &end), 14UL);
-	KUNIT_EXPECT_EQ(test, end, 15UL);
-	/* an order-2 run; a pfn inside a block finds that block */
-	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 15, &end), 16UL);
-	KUNIT_EXPECT_EQ(test, end, 24UL);
-	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 18, &end), 16UL);
-	/* a run stops at the end of its leaf */
-	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 24, &end),
-			KHO_LEAF_BITS - 1);
-	KUNIT_EXPECT_EQ(test, end, KHO_LEAF_BITS);
-	KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, KHO_LEAF_BITS, &end),
-			KHO_LEAF_BITS);
-	KUNIT_EXPECT_EQ(test, end, KHO_LEAF_BITS + 1);
+	for (pass = 0; pass < 2; pass++) {
+		/* the second pass with the hints of a received tracker */
+		if (pass)
+			kho_tracker_set_hints(&t);
+		KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 0, &end), 10UL);
+		KUNIT_EXPECT_EQ(test, end, 13UL);
+		KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 11, &end), 11UL);
+		KUNIT_EXPECT_EQ(test, end, 13UL);
+		KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 13, &end), 14UL);
+		KUNIT_EXPECT_EQ(test, end, 15UL);
+		/* an order-2 run; a pfn inside a block finds that block */
+		KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 15, &end), 16UL);
+		KUNIT_EXPECT_EQ(test, end, 24UL);
+		KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 18, &end), 16UL);
+		/* a run stops at the end of its leaf */
+		KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, 24, &end),
+				KHO_LEAF_BITS - 1);
+		KUNIT_EXPECT_EQ(test, end, KHO_LEAF_BITS);
+		KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, KHO_LEAF_BITS, &end),
+				KHO_LEAF_BITS);
+		KUNIT_EXPECT_EQ(test, end, KHO_LEAF_BITS + 1);
+		KUNIT_EXPECT_EQ(test, kho_tracker_next_block(&t, KHO_LEAF_BITS + 1,
+							     &end), ULONG_MAX);
+	}
 	kho_tracker_destroy(&t);
 }
 

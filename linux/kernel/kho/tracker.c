@@ -213,6 +213,7 @@ int kho_tracker_init(struct kho_tracker *t, unsigned int nr_orders)
 	t->root->page_shift = KHO_NODE_SHIFT;
 	t->nr_orders = nr_orders;
 	t->max_pfn = 1UL << KHO_PFN_BITS;
+	t->hints = false;
 	return 0;
 }
 
@@ -251,6 +252,7 @@ int kho_tracker_attach(struct kho_tracker *t, phys_addr_t root_phys)
 	t->root = root;
 	t->nr_orders = root->nr_orders;
 	t->max_pfn = 1UL << KHO_PFN_BITS;
+	t->hints = false;
 	return 0;
 }
 
@@ -474,7 +476,14 @@ unsigned long kho_tracker_next_block(const struct kho_tracker *t,
 	unsigned int o, bo = 0;
 
 	for (o = 0; o < t->nr_orders; o++) {
-		b = next_set(t, o, pfn >> o);
+		b = pfn >> o;
+		if (t->hints) {
+			/* nothing above the last bit; nothing to scan below the first */
+			if (b > t->last[o])
+				continue;
+			b = max(b, t->first[o]);
+		}
+		b = next_set(t, o, b);
 		if (b != KHO_NONE && (b << o) < best) {
 			best = b << o;
 			bo = o;
@@ -492,6 +501,47 @@ unsigned long kho_tracker_next_block(const struct kho_tracker *t,
 							       bit)) << bo;
 	}
 	return best;
+}
+
+struct hint_ctx {
+	struct kho_tracker *t;
+};
+
+static int hint_fn(unsigned long pfn, unsigned int order, void *arg)
+{
+	struct kho_tracker *t = ((struct hint_ctx *)arg)->t;
+	unsigned long b = pfn >> order;
+
+	if (b < t->first[order])
+		t->first[order] = b;
+	if (t->last[order] == KHO_NONE || b > t->last[order])
+		t->last[order] = b;
+	return 0;
+}
+
+/**
+ * kho_tracker_set_hints() - remember where each order's blocks are
+ * @t: a tracker nobody sets bits in any more (the received one)
+ *
+ * One walk records, per order, the first and last set block, so that
+ * kho_tracker_next_block() skips orders with nothing ahead and does not
+ * scan bitmaps below the first block: an order with a few blocks no
+ * longer costs a bitmap scan on every call. Clearing bits later keeps
+ * the hints conservative, so they stay correct.
+ */
+void kho_tracker_set_hints(struct kho_tracker *t)
+{
+	struct hint_ctx c = { .t = t };
+	unsigned int o;
+
+	for (o = 0; o < KHO_MAX_ORDERS; o++) {
+		t->first[o] = KHO_NONE;
+		t->last[o] = KHO_NONE;
+	}
+	t->hints = false;
+	kho_tracker_walk(t, 0, hint_fn, &c);
+	/* an empty order keeps last = KHO_NONE: its tree ends the search at once */
+	t->hints = true;
 }
 
 static int walk_table_nodes(const u64 *table, unsigned int level,
