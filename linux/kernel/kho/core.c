@@ -163,6 +163,20 @@ int kho_unpreserve_range(unsigned long pfn, unsigned long nr)
 	return change_range(pfn, nr, false);
 }
 
+/* One block at the folio's own order: never tiled, so its order survives. */
+static int change_folio(struct folio *folio, bool set)
+{
+	unsigned long pfn = folio_pfn(folio);
+	unsigned int order = folio_order(folio);
+
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	if (!range_is_ram(pfn, 1UL << order))
+		return -EFAULT;
+	return set ? kho_tracker_set(&kho_out.tracker, pfn, order) :
+		     kho_tracker_clear(&kho_out.tracker, pfn, order);
+}
+
 /**
  * kho_preserve_folio() - keep a folio, contents and order, across kexec
  * @folio: the folio
@@ -175,14 +189,7 @@ int kho_unpreserve_range(unsigned long pfn, unsigned long nr)
  */
 int kho_preserve_folio(struct folio *folio)
 {
-	unsigned long pfn = folio_pfn(folio);
-	unsigned int order = folio_order(folio);
-
-	if (!kho_is_enabled())
-		return -EOPNOTSUPP;
-	if (!range_is_ram(pfn, 1UL << order))
-		return -EFAULT;
-	return kho_tracker_set(&kho_out.tracker, pfn, order);
+	return change_folio(folio, true);
 }
 EXPORT_SYMBOL_GPL(kho_preserve_folio);
 
@@ -194,14 +201,7 @@ EXPORT_SYMBOL_GPL(kho_preserve_folio);
  */
 int kho_unpreserve_folio(struct folio *folio)
 {
-	unsigned long pfn = folio_pfn(folio);
-	unsigned int order = folio_order(folio);
-
-	if (!kho_is_enabled())
-		return -EOPNOTSUPP;
-	if (!range_is_ram(pfn, 1UL << order))
-		return -EFAULT;
-	return kho_tracker_clear(&kho_out.tracker, pfn, order);
+	return change_folio(folio, false);
 }
 EXPORT_SYMBOL_GPL(kho_unpreserve_folio);
 
