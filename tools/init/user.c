@@ -15,6 +15,10 @@
  *   rig.faults=1      an image too large for scratch is refused at load
  *                     time; unloading an image and loading another keeps
  *                     every preserved byte (the next generation checks)
+ *   rig.enomem=1      arm fail_page_alloc for this task and read
+ *                     kho_test/enomem: preserving with the page
+ *                     allocator failing returns -ENOMEM and changes
+ *                     nothing (the next generation checks the data)
  *   rig.stress=N      N seconds of preserve/unpreserve/add/remove on all
  *                     CPUs (kho_test/stress) while this init loads and
  *                     unloads kexec images; the next generation verifies
@@ -258,6 +262,60 @@ static void faults(void)
 	close(kfd);
 }
 
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Preserve with every page allocation of this task failing. */
+static void enomem(void)
+{
+	static const char *const arm[][2] = {
+		{ "task-filter", "Y" }, { "ignore-gfp-wait", "N" },
+		{ "ignore-gfp-highmem", "N" }, { "min-order", "0" },
+		{ "interval", "1" }, { "times", "-1" }, { "verbose", "0" },
+		{ "probability", "100" },
+	};
+	static char out[4096];
+	char path[128], result[64], same[16];
+	unsigned int i;
+	int bad = 0, n;
+
+	for (i = 0; i < sizeof(arm) / sizeof(arm[0]); i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/fail_page_alloc/%s", arm[i][0]);
+		bad |= write_str(path, arm[i][1]);
+	}
+	if (bad) {
+		rig_tap(0, "arm fail_page_alloc: %s", strerror(errno));
+		return;
+	}
+	n = rig_read_file("/sys/kernel/debug/kho_test/enomem", out,
+			  sizeof(out) - 1);
+	if (n < 0)
+		snprintf(out, sizeof(out), "result: %s\n", strerror(-n));
+	else
+		out[n] = '\0';
+	write_str("/sys/kernel/debug/fail_page_alloc/probability", "0");
+	print_lines("ENOMEM ", out);
+	if (!kv_get(out, "result", result, sizeof(result)))
+		strcpy(result, "?");
+	if (!kv_get(out, "tree_unchanged", same, sizeof(same)))
+		strcpy(same, "?");
+	rig_tap(!strcmp(result, "pass"),
+		"preserve with the page allocator failing: %ld of %ld calls -ENOMEM, %ld other errors, %ld left preserved, tree unchanged: %s, retry failures %ld",
+		kv_long(out, "enomem", -1), kv_long(out, "calls", -1),
+		kv_long(out, "other_errors", -1),
+		kv_long(out, "left_preserved_after_enomem", -1),
+		same, kv_long(out, "retry_failures", -1));
+}
+
 static void stress(long secs)
 {
 	static char test[4096];
@@ -312,6 +370,8 @@ int scenario_user(void)
 		bad_loads();
 	if (rig_param("rig.faults", v, sizeof(v)) && rig.gen == 1)
 		faults();
+	if (rig_param("rig.enomem", v, sizeof(v)) && rig.gen == 1)
+		enomem();
 	if (rig.gen == 1 && rig_param_long("rig.stress", 0) > 0)
 		stress(rig_param_long("rig.stress", 0));
 	return 0;

@@ -524,8 +524,6 @@ static int status_show(struct seq_file *m, void *v)
 	seq_printf(m, "gen: %u\n", st.gen);
 	seq_printf(m, "first_folio: 0x%llx\n",
 		   nr_folios ? (u64)PFN_PHYS(folio_pfn(folios[0])) : 0ULL);
-	seq_printf(m, "first_folio: 0x%llx\n",
-		   nr_folios ? (u64)PFN_PHYS(folio_pfn(folios[0])) : 0ULL);
 	seq_printf(m, "handover: %s\n", st.handover ? "yes" : "no");
 	seq_printf(m, "expect_folios: %llu\nexpect_bytes: %llu\n",
 		   st.expect_folios, st.expect_bytes);
