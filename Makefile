@@ -6,6 +6,8 @@
 #   make bench    tracker (user space) and VM benchmarks (bench/results/);
 #                 BENCH_ARGS="--sizes 256M,1G --mem 4G" for the VM one
 #   make fuzz     fuzz the handover validator for 10 minutes (SECONDS=)
+#   make fuzz-seeds  capture real handovers in the VM into the fuzz
+#                 target's seed corpus (tests/fuzz/vm-corpus/)
 #   make check    checkpatch --strict and kernel-doc on the series
 #   make series   the series as git-am-able patches in build/series/
 #   make kernel   configure and build the VM kernel (build/kernel)
@@ -15,7 +17,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test demo bench fuzz check series clean distclean
+.PHONY: all deps tree kernel initramfs test demo bench fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -45,6 +47,13 @@ bench: initramfs
 
 fuzz: tree
 	@$(MAKE) -s -C tests/fuzz run SECONDS=$(or $(SECONDS),600)
+
+fuzz-seeds: initramfs
+	@rm -rf $(B)/fuzz/vm-captured
+	@python3 tests/run.py --no-unit -k fuzz-seed-capture
+	@mkdir -p tests/fuzz/vm-corpus
+	@cp $(B)/fuzz/vm-captured/* tests/fuzz/vm-corpus/
+	@ls -l tests/fuzz/vm-corpus
 
 check: tree
 	@scripts/check.sh

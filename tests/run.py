@@ -82,7 +82,7 @@ def run_units(tap, pattern):
 
 def run_fuzz(tap):
     """The handover validator under libFuzzer, ASan and UBSan, bounded."""
-    secs = os.environ.get("FUZZ_SECONDS", "30")
+    secs = os.environ.get("FUZZ_SECONDS", "60")
     p = subprocess.run(["make", "-s", "-C", os.path.join(TOP, "tests/fuzz"),
                         "B=" + BUILD, "run", "SECONDS=" + secs],
                        capture_output=True, text=True)

@@ -14,4 +14,7 @@
 #define FAKE_MAX_PFN	((FAKE_BASE >> PAGE_SHIFT) + FAKE_PAGES)
 #define BITS_TO_LONGS_FUZZ(n)	(((n) + 63) / 64)
 
+const char *kho_fuzz_one(const uint8_t *data, size_t size,
+			 struct kho_validate_result *res);
+
 #endif

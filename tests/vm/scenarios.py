@@ -78,6 +78,63 @@ def dts_parses(res):
            refused)
 
 
+def captures_accepted(res):
+    """Handovers captured in the VM decode and pass the user-space validator.
+
+    Written to build/fuzz/vm-captured/ ("make fuzz-seeds" copies them into
+    tests/fuzz/vm-corpus/, the seed corpus of the fuzz run).
+    """
+    import base64
+    import os
+    import subprocess
+    import zlib
+    import rig
+    outdir = os.path.join(rig.BUILD, "fuzz", "vm-captured")
+    os.makedirs(outdir, exist_ok=True)
+    files, cur, name = [], None, None
+    for line in res.log:
+        i = line.find("RIG: CAP")
+        if i < 0:
+            continue
+        word, _, rest = line[i + 5:].strip().partition(" ")
+        if word == "CAP-BEGIN":
+            cur, name = [], rest.strip()
+        elif word == "CAP" and cur is not None:
+            cur.append(rest.strip())
+        elif word == "CAP-END" and cur is not None:
+            size, crc = rest.split()
+            try:
+                data = base64.b64decode("".join(cur))
+            except ValueError:
+                data = b""
+            ok = len(data) == int(size) and \
+                zlib.crc32(data) == int(crc, 16)
+            yield (ok, "capture %s arrived intact (%s bytes)" % (name, size),
+                   [])
+            if ok:
+                path = os.path.join(outdir, "%s-%s" % (res.name.split("@")[-1],
+                                                       name))
+                with open(path, "wb") as f:
+                    f.write(data)
+                files.append(path)
+            cur = None
+    if not files:
+        yield (False, "handovers captured", [])
+        return
+    p = subprocess.run(["make", "-s", "-C", os.path.join(rig.TOP, "tests/fuzz"),
+                        "B=" + rig.BUILD, os.path.join(rig.BUILD, "fuzz",
+                                                       "replay")],
+                       capture_output=True, text=True)
+    if p.returncode:
+        yield (False, "build the replay tool", p.stderr.splitlines()[-20:])
+        return
+    p = subprocess.run([os.path.join(rig.BUILD, "fuzz", "replay")] + files,
+                       capture_output=True, text=True)
+    for line in p.stdout.splitlines():
+        yield (": accepted" in line, "user-space validator on " +
+               os.path.basename(line), [p.stderr[-2000:]])
+
+
 # Two NUMA nodes of 3 GiB each: RAM above 4 GiB lands in ZONE_NORMAL,
 # whose struct pages deferred init initialises late.
 NUMA = ["-object", "memory-backend-ram,size=3G,id=m0",
@@ -163,6 +220,17 @@ SCENARIOS = [
      "run": dict(name="kho@enomem", gens=2, mem="512M", smp=2,
                  append="kho=on test_kho.size=16M test_kho.max_order=0 "
                         "rig.enomem=1")},
+    # real handovers for the fuzz target's seed corpus (make fuzz-seeds)
+    {"name": "fuzz-seed-capture",
+     "run": dict(name="kho@capture", gens=2, mem="512M", smp=2,
+                 append="kho=on test_kho.size=16M rig.capture=1"),
+     "extra": captures_accepted},
+    {"name": "fuzz-seed-capture-deferred-numa",
+     "run": dict(name="kho@capture-numa", gens=2, mem="6G", smp=2,
+                 variant="deferred", qemu_extra=NUMA, boot_timeout=300,
+                 append="kho=on test_kho.size=16M rig.capture=1 "
+                        "rig.next2.kho_mode=memblock"),
+     "extra": captures_accepted},
     {"name": "kho-stress",
      "run": dict(name="kho@stress", gens=2, mem="1G", smp=2,
                  append="kho=on rig.stress=20")},

@@ -19,6 +19,9 @@
  *                     kho_test/enomem: preserving with the page
  *                     allocator failing returns -ENOMEM and changes
  *                     nothing (the next generation checks the data)
+ *   rig.capture=1     print debugfs kho/out/capture (every generation)
+ *                     between RIG: CAP-BEGIN/CAP-END lines in base64,
+ *                     for the fuzz target's seed corpus
  *   rig.stress=N      N seconds of preserve/unpreserve/add/remove on all
  *                     CPUs (kho_test/stress) while this init loads and
  *                     unloads kexec images; the next generation verifies
@@ -27,6 +30,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +277,66 @@ static int write_str(const char *path, const char *val)
 	return ok ? 0 : -1;
 }
 
+static uint32_t crc32_le(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffff;
+	int k;
+
+	while (n--) {
+		c ^= *p++;
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320 & -(c & 1));
+	}
+	return ~c;
+}
+
+/* The outgoing handover as the next kernel's validator would read it. */
+static void capture(void)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static unsigned char buf[8 << 20];
+	size_t n = 0, i, k;
+	char line[80], level[64] = "7";
+	ssize_t r = 0;
+	int fd = open("/sys/kernel/debug/kho/out/capture", O_RDONLY);
+
+	while (fd >= 0 && (r = read(fd, buf + n, sizeof(buf) - n)) > 0)
+		n += r;
+	if (fd < 0 || r < 0 || n == sizeof(buf)) {
+		rig_tap(0, "read kho/out/capture: %s",
+			fd < 0 || r < 0 ? strerror(errno) : "too large");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	/* kernel messages must not land inside the lines: quiet the console */
+	rig_read_file("/proc/sys/kernel/printk", level, sizeof(level) - 1);
+	write_str("/proc/sys/kernel/printk", "1");
+	printf("RIG: CAP-BEGIN gen%d\n", rig.gen);
+	for (i = 0; i < n; i += 57) {
+		size_t len = n - i < 57 ? n - i : 57, o = 0;
+
+		for (k = 0; k < len; k += 3) {
+			uint32_t v = buf[i + k] << 16;
+
+			v |= (k + 1 < len ? buf[i + k + 1] : 0) << 8;
+			v |= k + 2 < len ? buf[i + k + 2] : 0;
+			line[o++] = b64[v >> 18];
+			line[o++] = b64[(v >> 12) & 63];
+			line[o++] = k + 1 < len ? b64[(v >> 6) & 63] : '=';
+			line[o++] = k + 2 < len ? b64[v & 63] : '=';
+		}
+		printf("RIG: CAP %.*s\n", (int)o, line);
+	}
+	printf("RIG: CAP-END %zu %08x\n", n, crc32_le(buf, n));
+	fflush(stdout);
+	level[strcspn(level, " \t\n")] = '\0';
+	write_str("/proc/sys/kernel/printk", level);
+	rig_tap(1, "captured the outgoing handover: %zu bytes", n);
+}
+
 /* Preserve with every page allocation of this task failing. */
 static void enomem(void)
 {
@@ -370,6 +434,8 @@ int scenario_user(void)
 		bad_loads();
 	if (rig_param("rig.faults", v, sizeof(v)) && rig.gen == 1)
 		faults();
+	if (rig_param("rig.capture", v, sizeof(v)))
+		capture();
 	if (rig_param("rig.enomem", v, sizeof(v)) && rig.gen == 1)
 		enomem();
 	if (rig.gen == 1 && rig_param_long("rig.stress", 0) > 0)

@@ -43,6 +43,12 @@
  *   loaded kexec kernel), ``blob_size`` (a client blob's size past its
  *   page), ``scratch_overlap`` (two overlapping scratch areas; write it
  *   before loading the kexec image).
+ * ``out/capture`` (CONFIG_KEXEC_HANDOVER_DEBUG only)
+ *   the outgoing handover as the next kernel's validator would read it,
+ *   in the format of struct kho_capture: setup data, RAM ranges, the
+ *   state tree page and every tracker page. The VM rig turns captures
+ *   into the fuzz target's seed corpus. Taken without stopping
+ *   preservers: a capture during concurrent preserves may be torn.
  */
 
 #define pr_fmt(fmt) "KHO: " fmt
@@ -50,6 +56,7 @@
 #include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/libfdt.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -58,6 +65,7 @@
 #include <linux/slab.h>
 #include <linux/math64.h>
 #include <linux/uaccess.h>
+#include <asm/sections.h>
 #include <asm/tsc.h>
 
 #include "internal.h"
@@ -323,6 +331,60 @@ static const struct file_operations corrupt_fops = {
 	.owner = THIS_MODULE,
 	.write = corrupt_write,
 };
+
+static int capture_ram(struct resource *res, void *arg)
+{
+	struct seq_file *m = arg;
+	u64 range[2] = { res->start, res->end + 1 };
+
+	seq_write(m, range, sizeof(range));
+	return 0;
+}
+
+static int count_ram(struct resource *res, void *arg)
+{
+	(*(u32 *)arg)++;
+	return 0;
+}
+
+static int capture_page(phys_addr_t phys, void *arg)
+{
+	struct seq_file *m = arg;
+	u64 p = phys;
+
+	seq_write(m, &p, sizeof(p));
+	seq_write(m, phys_to_virt(phys), PAGE_SIZE);
+	return 0;
+}
+
+static int count_page(phys_addr_t phys, void *arg)
+{
+	(*(u32 *)arg)++;
+	return 0;
+}
+
+static int capture_show(struct seq_file *m, void *v)
+{
+	const struct kho_tracker *t = kho_out_tracker();
+	struct kho_capture c = {
+		.magic = KHO_CAPTURE_MAGIC,
+		.kernel_start = __pa_symbol(_text),
+		.kernel_end = __pa_symbol(_end),
+		.nr_pages = 1,
+	};
+
+	walk_system_ram_res(0, ULLONG_MAX, &c.nr_ram, count_ram);
+	if (c.nr_ram > KHO_CAPTURE_MAX_RAM)
+		return -E2BIG;
+	kho_tracker_walk_nodes(t, count_page, &c.nr_pages);
+	kho_fill_setup_data(&c.sd);
+	seq_write(m, &c, sizeof(c));
+	walk_system_ram_res(0, ULLONG_MAX, m, capture_ram);
+	capture_page(kho_root_phys(), m);
+	kho_tracker_walk_nodes(t, capture_page, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(capture);
 #endif
 
 /* The incoming timings are TSC cycles, taken before sched_clock runs. */
@@ -454,6 +516,7 @@ static int __init kho_debugfs_init(void)
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 		debugfs_create_file("debug_corrupt", 0200, dir, NULL,
 				    &corrupt_fops);
+		debugfs_create_file("capture", 0400, out, NULL, &capture_fops);
 #endif
 	}
 	mutex_lock(&dbg_lock);

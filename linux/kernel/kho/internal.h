@@ -180,6 +180,34 @@ struct kho_validate_result {
 	unsigned long pages;
 };
 
+/**
+ * struct kho_capture - header of a capture of the outgoing handover
+ * @magic: %KHO_CAPTURE_MAGIC
+ * @nr_ram: number of RAM ranges that follow the header
+ * @nr_pages: number of page records that follow the RAM ranges
+ * @kernel_start: physical start of the capturing kernel's image
+ * @kernel_end: physical end (exclusive) of that image
+ * @sd: the setup data a kexec_file_load() now would pass
+ *
+ * Written by debugfs ``kho/out/capture`` (CONFIG_KEXEC_HANDOVER_DEBUG)
+ * and read by the user-space fuzz target: the header, then @nr_ram
+ * ``{u64 start, u64 end}`` ranges of System RAM, then @nr_pages records
+ * of ``{u64 phys, u8 page[4096]}``: the state tree page and every tracker
+ * page, all the incoming kernel's validator reads. Host byte order; a
+ * debugging format, not an ABI.
+ */
+struct kho_capture {
+	u64 magic;
+	u32 nr_ram;
+	u32 nr_pages;
+	u64 kernel_start;
+	u64 kernel_end;
+	struct kho_setup_data sd;
+};
+
+#define KHO_CAPTURE_MAGIC	0x3154504143484f4bULL	/* "KHOCAPT1" */
+#define KHO_CAPTURE_MAX_RAM	64
+
 const char *kho_validate_setup(const struct kho_setup_data *sd,
 			       const struct kho_validate_ops *ops);
 const char *kho_validate_handover(phys_addr_t root,
