@@ -181,6 +181,7 @@ CORRUPTIONS = [
     ("tracker_cycle", "reached twice"),
     ("bit_over_kernel", "over scratch/kernel"),
     ("scratch_overlap", "overlapping scratch"),
+    ("scratch_kernel", "kernel image not inside scratch"),
 ]
 
 

@@ -336,6 +336,7 @@ void kho_fill_setup_data(struct kho_setup_data *sd)
 	sd->root = kho_root_phys();
 	sd->nr_scratch = kho_nr_scratch;
 	memcpy(sd->scratch, kho_scratch, kho_nr_scratch * sizeof(*kho_scratch));
+	kho_debug_fill(sd);
 }
 
 unsigned long kho_stat_alloc_outside_scratch;

@@ -41,8 +41,11 @@
  *   slot pointing outside RAM), ``tracker_cycle`` (a table slot pointing
  *   back to its table), ``bit_over_kernel`` (a preserved bit over the
  *   loaded kexec kernel), ``blob_size`` (a client blob's size past its
- *   page), ``scratch_overlap`` (two overlapping scratch areas; write it
- *   before loading the kexec image).
+ *   page), ``scratch_overlap`` (two overlapping scratch areas) and
+ *   ``scratch_kernel`` (each scratch area holding a large segment of the
+ *   kexec image is cut 2 MiB into that segment, so the next kernel's
+ *   image is no longer inside scratch); write these two before loading
+ *   the kexec image.
  * ``out/capture`` (CONFIG_KEXEC_HANDOVER_DEBUG only)
  *   the outgoing handover as the next kernel's validator would read it,
  *   in the format of struct kho_capture: setup data, RAM ranges, the
@@ -62,6 +65,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/math64.h>
 #include <linux/uaccess.h>
@@ -254,6 +258,56 @@ static const struct file_operations remove_fops = {
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 #include <linux/kexec.h>
 
+static bool dbg_scratch_kernel;
+static struct kimage *dbg_image;
+
+/**
+ * kho_debug_loading() - note the kexec image whose segments are placed
+ * @image: the image, from the kexec_buf being placed in scratch
+ */
+void kho_debug_loading(struct kimage *image)
+{
+	WRITE_ONCE(dbg_image, image);
+}
+
+/* Cut area @s 2 MiB into segment @seg, keeping the scratch alignment. */
+static void cut_area(struct kho_scratch *s, const struct kexec_segment *seg)
+{
+	u64 align = PAGE_SIZE << MAX_PAGE_ORDER, end = s->addr + s->size;
+	u64 cut = seg->mem + SZ_2M;
+
+	if (ALIGN_DOWN(cut, align) > s->addr) {
+		s->size = ALIGN_DOWN(cut, align) - s->addr;
+	} else if (ALIGN(cut, align) < end) {
+		s->addr = ALIGN(cut, align);
+		s->size = end - s->addr;
+	}
+}
+
+/**
+ * kho_debug_fill() - apply the ``scratch_kernel`` corruption
+ * @sd: setup data being built for the image kho_debug_loading() noted
+ */
+void kho_debug_fill(struct kho_setup_data *sd)
+{
+	struct kimage *image = READ_ONCE(dbg_image);
+	unsigned long i;
+	unsigned int k;
+
+	if (!READ_ONCE(dbg_scratch_kernel) || !image)
+		return;
+	for (i = 0; i < image->nr_segments; i++) {
+		const struct kexec_segment *seg = &image->segment[i];
+
+		if (seg->memsz < SZ_4M)
+			continue;
+		for (k = 0; k < sd->nr_scratch; k++)
+			if (seg->mem >= sd->scratch[k].addr &&
+			    seg->mem < sd->scratch[k].addr + sd->scratch[k].size)
+				cut_area(&sd->scratch[k], seg);
+	}
+}
+
 static int corrupt(const char *what)
 {
 	const struct kho_tracker *t = kho_out_tracker();
@@ -299,6 +353,8 @@ static int corrupt(const char *what)
 		val[1] = cpu_to_fdt64(PAGE_SIZE * 4);
 		return fdt_setprop_inplace(fdt, node, KHO_BLOB_PROP, val,
 					   sizeof(val)) ? -EIO : 0;
+	} else if (!strcmp(what, "scratch_kernel")) {
+		WRITE_ONCE(dbg_scratch_kernel, true);
 	} else if (!strcmp(what, "scratch_overlap") && kho_nr_scratch &&
 		   kho_nr_scratch < KHO_MAX_SCRATCH) {
 		kho_scratch[kho_nr_scratch] = kho_scratch[0];

@@ -166,6 +166,28 @@ static struct kho_validate_ops kho_ops __initdata = {
 	.scratch_order = MAX_PAGE_ORDER,
 };
 
+/*
+ * The previous kernel placed this kernel in scratch: an image that is not
+ * wholly inside one area means the scratch list does not describe this
+ * boot (or the decompressor moved the kernel), and early allocations or
+ * the image itself may sit on preserved memory.
+ */
+static bool __init image_in_scratch(phys_addr_t always_end)
+{
+	phys_addr_t start = __pa_symbol(_text), end = __pa_symbol(_end);
+	unsigned int i;
+
+	if (end <= always_end)
+		return true;
+	for (i = 0; i < kho_in_sd.nr_scratch; i++) {
+		const struct kho_scratch *s = &kho_in_sd.scratch[i];
+
+		if (start >= s->addr && end <= s->addr + s->size)
+			return true;
+	}
+	return false;
+}
+
 /**
  * kho_scratch_early_init() - allocate only from scratch from now on
  * @always_scratch_end: memory below this is scratch on this architecture
@@ -191,6 +213,8 @@ void __init kho_scratch_early_init(phys_addr_t always_scratch_end)
 	}
 	kho_ops.max_pfn = PHYS_PFN(memblock_end_of_DRAM());
 	why = kho_validate_setup(&kho_in_sd, &kho_ops);
+	if (!why && !image_in_scratch(always_scratch_end))
+		why = "kernel image not inside scratch (moved by KASLR?)";
 	if (why) {
 		refuse(why);
 		return;

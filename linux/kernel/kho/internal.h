@@ -151,6 +151,15 @@ const struct kho_tracker *kho_out_tracker(void);
 /* debugfs.c: @blob NULL removes the client's file */
 void kho_debugfs_client(const char *name, void *blob, size_t size);
 
+struct kimage;
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+void kho_debug_loading(struct kimage *image);
+void kho_debug_fill(struct kho_setup_data *sd);
+#else
+static inline void kho_debug_loading(struct kimage *image) { }
+static inline void kho_debug_fill(struct kho_setup_data *sd) { }
+#endif
+
 /**
  * struct kho_validate_ops - what the validator may assume about memory
  * @is_ram: whether [start, start + size) is RAM

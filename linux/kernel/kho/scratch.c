@@ -322,6 +322,7 @@ int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn)
 	unsigned int i;
 	int ret;
 
+	kho_debug_loading(kbuf->image);
 	for (i = 0; i < kho_nr_scratch; i++) {
 		struct resource res = DEFINE_RES_MEM(kho_scratch[i].addr,
 						     kho_scratch[i].size);
