@@ -121,7 +121,8 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     buf = b""
-    with open(res.logfile, "w") as log:
+    # line-buffered: a long silent phase is visible in the log as it happens
+    with open(res.logfile, "w", buffering=1) as log:
         log.write("# " + " ".join(cmd) + "\n")
         while True:
             now = time.monotonic()
