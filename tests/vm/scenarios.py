@@ -182,6 +182,7 @@ CORRUPTIONS = [
     ("bit_over_kernel", "over scratch/kernel"),
     ("scratch_overlap", "overlapping scratch"),
     ("scratch_kernel", "kernel image not inside scratch"),
+    ("scratch_small", "scratch too small"),
 ]
 
 

@@ -162,8 +162,8 @@ int rig_kexec_file(void)
 
 /*
  * rig.corrupt=WHAT: damage the outgoing handover on purpose (debug
- * kernels), scratch_overlap and scratch_kernel before the kexec image
- * is loaded, the rest after.
+ * kernels), the scratch_* ones before the kexec image is loaded, the
+ * rest after.
  */
 static void corrupt(int before_load)
 {
@@ -172,8 +172,7 @@ static void corrupt(int before_load)
 
 	if (!rig_param("rig.corrupt", what, sizeof(what)) || rig.gen != 1)
 		return;
-	if ((!strcmp(what, "scratch_overlap") ||
-	     !strcmp(what, "scratch_kernel")) != !!before_load)
+	if (!strncmp(what, "scratch_", 8) != !!before_load)
 		return;
 	fd = open("/sys/kernel/debug/kho/debug_corrupt", O_WRONLY);
 	if (fd < 0 || write(fd, what, strlen(what)) != (ssize_t)strlen(what))

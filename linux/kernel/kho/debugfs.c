@@ -44,8 +44,10 @@
  *   page), ``scratch_overlap`` (two overlapping scratch areas) and
  *   ``scratch_kernel`` (each scratch area holding a large segment of the
  *   kexec image is cut 2 MiB into that segment, so the next kernel's
- *   image is no longer inside scratch); write these two before loading
- *   the kexec image.
+ *   image is no longer inside scratch), ``scratch_small`` (only the area
+ *   holding the largest segment, the kernel, is handed over, cut to that
+ *   segment: too small for the next kernel's memory map); write these
+ *   three before loading the kexec image.
  * ``out/capture`` (CONFIG_KEXEC_HANDOVER_DEBUG only)
  *   the outgoing handover as the next kernel's validator would read it,
  *   in the format of struct kho_capture: setup data, RAM ranges, the
@@ -258,7 +260,7 @@ static const struct file_operations remove_fops = {
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 #include <linux/kexec.h>
 
-static bool dbg_scratch_kernel;
+static int dbg_scratch;		/* 1: scratch_kernel, 2: scratch_small */
 static struct kimage *dbg_image;
 
 /**
@@ -284,8 +286,25 @@ static void cut_area(struct kho_scratch *s, const struct kexec_segment *seg)
 	}
 }
 
+/* Hand over only the area holding the largest segment, cut to it. */
+static void small_scratch(struct kho_setup_data *sd, struct kimage *image)
+{
+	u64 align = PAGE_SIZE << MAX_PAGE_ORDER;
+	const struct kexec_segment *seg = &image->segment[0];
+	unsigned long i;
+
+	for (i = 1; i < image->nr_segments; i++)
+		if (image->segment[i].memsz > seg->memsz)
+			seg = &image->segment[i];
+	sd->nr_scratch = 1;
+	sd->scratch[0].addr = ALIGN_DOWN(seg->mem, align);
+	sd->scratch[0].size = ALIGN(seg->mem + seg->memsz, align) -
+			      sd->scratch[0].addr;
+}
+
 /**
- * kho_debug_fill() - apply the ``scratch_kernel`` corruption
+ * kho_debug_fill() - apply the ``scratch_kernel`` or ``scratch_small``
+ * corruption
  * @sd: setup data being built for the image kho_debug_loading() noted
  */
 void kho_debug_fill(struct kho_setup_data *sd)
@@ -294,8 +313,12 @@ void kho_debug_fill(struct kho_setup_data *sd)
 	unsigned long i;
 	unsigned int k;
 
-	if (!READ_ONCE(dbg_scratch_kernel) || !image)
+	if (!READ_ONCE(dbg_scratch) || !image || !image->nr_segments)
 		return;
+	if (READ_ONCE(dbg_scratch) == 2) {
+		small_scratch(sd, image);
+		return;
+	}
 	for (i = 0; i < image->nr_segments; i++) {
 		const struct kexec_segment *seg = &image->segment[i];
 
@@ -354,7 +377,9 @@ static int corrupt(const char *what)
 		return fdt_setprop_inplace(fdt, node, KHO_BLOB_PROP, val,
 					   sizeof(val)) ? -EIO : 0;
 	} else if (!strcmp(what, "scratch_kernel")) {
-		WRITE_ONCE(dbg_scratch_kernel, true);
+		WRITE_ONCE(dbg_scratch, 1);
+	} else if (!strcmp(what, "scratch_small")) {
+		WRITE_ONCE(dbg_scratch, 2);
 	} else if (!strcmp(what, "scratch_overlap") && kho_nr_scratch &&
 		   kho_nr_scratch < KHO_MAX_SCRATCH) {
 		kho_scratch[kho_nr_scratch] = kho_scratch[0];

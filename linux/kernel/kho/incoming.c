@@ -46,6 +46,7 @@
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/timex.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <asm/early_ioremap.h>
@@ -188,6 +189,25 @@ static bool __init image_in_scratch(phys_addr_t always_end)
 	return false;
 }
 
+/*
+ * Until memory is released, this kernel allocates only from scratch, and
+ * the memory map is most of that: too little scratch would end in a
+ * failed early allocation, a panic. Demand the memory map of all RAM plus
+ * 16 MiB besides the kernel image; the previous kernel sized scratch at
+ * twice its own early allocations.
+ */
+static bool __init scratch_enough(void)
+{
+	phys_addr_t total = 0, need;
+	unsigned int i;
+
+	for (i = 0; i < kho_in_sd.nr_scratch; i++)
+		total += kho_in_sd.scratch[i].size;
+	need = (memblock_phys_mem_size() >> PAGE_SHIFT) * sizeof(struct page);
+	need += SZ_16M + __pa_symbol(_end) - __pa_symbol(_text);
+	return total >= need;
+}
+
 /**
  * kho_scratch_early_init() - allocate only from scratch from now on
  * @always_scratch_end: memory below this is scratch on this architecture
@@ -215,6 +235,8 @@ void __init kho_scratch_early_init(phys_addr_t always_scratch_end)
 	why = kho_validate_setup(&kho_in_sd, &kho_ops);
 	if (!why && !image_in_scratch(always_scratch_end))
 		why = "kernel image not inside scratch (moved by KASLR?)";
+	if (!why && !scratch_enough())
+		why = "scratch too small for this kernel's memory map";
 	if (why) {
 		refuse(why);
 		return;
