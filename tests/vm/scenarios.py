@@ -183,6 +183,7 @@ CORRUPTIONS = [
     ("scratch_overlap", "overlapping scratch"),
     ("scratch_kernel", "kernel image not inside scratch"),
     ("scratch_small", "scratch too small"),
+    ("scratch_initrd", "initrd not inside scratch"),
 ]
 
 

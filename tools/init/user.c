@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 #include <linux/kexec.h>
 
@@ -78,6 +79,17 @@ int rig_run(char *const argv[], char *out, size_t len)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/*
+ * The serial driver sends what we write after we return, while printk()
+ * writes at once: wait until our lines are out, or the next kernel
+ * message may land inside one.
+ */
+static void drain(void)
+{
+	fflush(stdout);
+	tcdrain(STDOUT_FILENO);
+}
+
 static void print_lines(const char *prefix, const char *text)
 {
 	const char *p = text;
@@ -90,7 +102,7 @@ static void print_lines(const char *prefix, const char *text)
 		if (*p)
 			p++;
 	}
-	fflush(stdout);
+	drain();
 }
 
 static unsigned char blob_byte(size_t i)
@@ -193,11 +205,13 @@ static void dump(void)
 	printf("RIG: DTS-BEGIN root\n");
 	print_lines("DTS ", out);
 	printf("RIG: DTS-END\n");
+	drain();
 	ret = rig_run(sub, out, sizeof(out));
 	rig_tap(ret == 0, "khoctl dump test-kho");
 	printf("RIG: DTS-BEGIN test-kho\n");
 	print_lines("DTS ", out);
 	printf("RIG: DTS-END\n");
+	drain();
 }
 
 static long kexec_one(unsigned long mem)
@@ -331,7 +345,7 @@ static void capture(void)
 		printf("RIG: CAP %.*s\n", (int)o, line);
 	}
 	printf("RIG: CAP-END %zu %08x\n", n, crc32_le(buf, n));
-	fflush(stdout);
+	drain();
 	level[strcspn(level, " \t\n")] = '\0';
 	write_str("/proc/sys/kernel/printk", level);
 	rig_tap(1, "captured the outgoing handover: %zu bytes", n);

@@ -54,7 +54,8 @@ typedef int (*kho_hole_fn)(struct resource *res, void *arg);
 #ifdef CONFIG_KEXEC_HANDOVER
 bool kho_is_enabled(void);
 void kho_parse_setup_data(u64 pa, u32 len);
-void kho_scratch_early_init(phys_addr_t always_scratch_end);
+void kho_scratch_early_init(phys_addr_t always_scratch_end,
+			    phys_addr_t initrd, phys_addr_t initrd_size);
 void kho_memory_init(void);
 void kho_memory_init_late(void);
 unsigned long kho_next_preserved(unsigned long start, unsigned long end,
@@ -84,7 +85,9 @@ static inline void kho_parse_setup_data(u64 pa, u32 len)
 {
 }
 
-static inline void kho_scratch_early_init(phys_addr_t always_scratch_end)
+static inline void kho_scratch_early_init(phys_addr_t always_scratch_end,
+					  phys_addr_t initrd,
+					  phys_addr_t initrd_size)
 {
 }
 

@@ -46,8 +46,11 @@
  *   kexec image is cut 2 MiB into that segment, so the next kernel's
  *   image is no longer inside scratch), ``scratch_small`` (only the area
  *   holding the largest segment, the kernel, is handed over, cut to that
- *   segment: too small for the next kernel's memory map); write these
- *   three before loading the kexec image.
+ *   segment: too small for the next kernel's memory map),
+ *   ``scratch_initrd`` (the area holding the initrd, the last segment, is
+ *   cut inside it on the side that keeps the kernel, the largest segment;
+ *   needs an initrd over 4 MiB); write the ``scratch_*`` ones before loading the kexec
+ *   image.
  * ``out/capture`` (CONFIG_KEXEC_HANDOVER_DEBUG only)
  *   the outgoing handover as the next kernel's validator would read it,
  *   in the format of struct kho_capture: setup data, RAM ranges, the
@@ -260,7 +263,8 @@ static const struct file_operations remove_fops = {
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 #include <linux/kexec.h>
 
-static int dbg_scratch;		/* 1: scratch_kernel, 2: scratch_small */
+enum { DBG_SCRATCH_KERNEL = 1, DBG_SCRATCH_SMALL, DBG_SCRATCH_INITRD };
+static int dbg_scratch;
 static struct kimage *dbg_image;
 
 /**
@@ -286,25 +290,67 @@ static void cut_area(struct kho_scratch *s, const struct kexec_segment *seg)
 	}
 }
 
-/* Hand over only the area holding the largest segment, cut to it. */
-static void small_scratch(struct kho_setup_data *sd, struct kimage *image)
+static const struct kexec_segment *largest(struct kimage *image)
 {
-	u64 align = PAGE_SIZE << MAX_PAGE_ORDER;
 	const struct kexec_segment *seg = &image->segment[0];
 	unsigned long i;
 
 	for (i = 1; i < image->nr_segments; i++)
 		if (image->segment[i].memsz > seg->memsz)
 			seg = &image->segment[i];
+	return seg;
+}
+
+/* Hand over only the area holding the largest segment, cut to it. */
+static void small_scratch(struct kho_setup_data *sd, struct kimage *image)
+{
+	u64 align = PAGE_SIZE << MAX_PAGE_ORDER;
+	const struct kexec_segment *seg = largest(image);
+
 	sd->nr_scratch = 1;
 	sd->scratch[0].addr = ALIGN_DOWN(seg->mem, align);
 	sd->scratch[0].size = ALIGN(seg->mem + seg->memsz, align) -
 			      sd->scratch[0].addr;
 }
 
+/*
+ * Cut the initrd's area inside the initrd, keeping the scratch alignment
+ * (needs an initrd over 4 MiB) and the kernel's side of the area, or its
+ * larger side, so that scratch stays large enough.
+ */
+static void cut_initrd(struct kho_setup_data *sd, struct kimage *image)
+{
+	u64 align = PAGE_SIZE << MAX_PAGE_ORDER;
+	const struct kexec_segment *rd = &image->segment[image->nr_segments - 1];
+	const struct kexec_segment *kernel = largest(image);
+	u64 up = ALIGN(rd->mem + PAGE_SIZE, align);
+	u64 down = ALIGN_DOWN(rd->mem + rd->memsz - PAGE_SIZE, align);
+	unsigned int k;
+	bool above;
+
+	for (k = 0; k < sd->nr_scratch; k++) {
+		struct kho_scratch *s = &sd->scratch[k];
+		u64 end = s->addr + s->size;
+
+		if (rd->mem < s->addr || rd->mem >= end)
+			continue;
+		/* keep the kernel's side, or else the larger side */
+		if (kernel->mem >= s->addr && kernel->mem < end)
+			above = kernel->mem > rd->mem;
+		else
+			above = end - up > down - s->addr;
+		if (above && up < end) {
+			s->addr = up;
+			s->size = end - up;
+		} else if (!above && down > s->addr) {
+			s->size = down - s->addr;
+		}
+	}
+}
+
 /**
- * kho_debug_fill() - apply the ``scratch_kernel`` or ``scratch_small``
- * corruption
+ * kho_debug_fill() - apply a ``scratch_kernel``, ``scratch_small`` or
+ * ``scratch_initrd`` corruption
  * @sd: setup data being built for the image kho_debug_loading() noted
  */
 void kho_debug_fill(struct kho_setup_data *sd)
@@ -315,20 +361,29 @@ void kho_debug_fill(struct kho_setup_data *sd)
 
 	if (!READ_ONCE(dbg_scratch) || !image || !image->nr_segments)
 		return;
-	if (READ_ONCE(dbg_scratch) == 2) {
+	if (READ_ONCE(dbg_scratch) == DBG_SCRATCH_SMALL) {
 		small_scratch(sd, image);
-		return;
-	}
-	for (i = 0; i < image->nr_segments; i++) {
-		const struct kexec_segment *seg = &image->segment[i];
+	} else if (READ_ONCE(dbg_scratch) == DBG_SCRATCH_INITRD) {
+		cut_initrd(sd, image);
+	} else {
+		for (i = 0; i < image->nr_segments; i++) {
+			const struct kexec_segment *seg = &image->segment[i];
 
-		if (seg->memsz < SZ_4M)
-			continue;
-		for (k = 0; k < sd->nr_scratch; k++)
-			if (seg->mem >= sd->scratch[k].addr &&
-			    seg->mem < sd->scratch[k].addr + sd->scratch[k].size)
-				cut_area(&sd->scratch[k], seg);
+			if (seg->memsz < SZ_4M)
+				continue;
+			for (k = 0; k < sd->nr_scratch; k++)
+				if (seg->mem >= sd->scratch[k].addr &&
+				    seg->mem < sd->scratch[k].addr +
+					       sd->scratch[k].size)
+					cut_area(&sd->scratch[k], seg);
+		}
 	}
+	for (i = 0; i < image->nr_segments; i++)
+		pr_info("debug: kexec segment %lu: 0x%lx + 0x%zx\n", i,
+			image->segment[i].mem, image->segment[i].memsz);
+	for (k = 0; k < sd->nr_scratch; k++)
+		pr_info("debug: scratch handed over %u: 0x%llx + 0x%llx\n", k,
+			sd->scratch[k].addr, sd->scratch[k].size);
 }
 
 static int corrupt(const char *what)
@@ -377,9 +432,11 @@ static int corrupt(const char *what)
 		return fdt_setprop_inplace(fdt, node, KHO_BLOB_PROP, val,
 					   sizeof(val)) ? -EIO : 0;
 	} else if (!strcmp(what, "scratch_kernel")) {
-		WRITE_ONCE(dbg_scratch, 1);
+		WRITE_ONCE(dbg_scratch, DBG_SCRATCH_KERNEL);
 	} else if (!strcmp(what, "scratch_small")) {
-		WRITE_ONCE(dbg_scratch, 2);
+		WRITE_ONCE(dbg_scratch, DBG_SCRATCH_SMALL);
+	} else if (!strcmp(what, "scratch_initrd")) {
+		WRITE_ONCE(dbg_scratch, DBG_SCRATCH_INITRD);
 	} else if (!strcmp(what, "scratch_overlap") && kho_nr_scratch &&
 		   kho_nr_scratch < KHO_MAX_SCRATCH) {
 		kho_scratch[kho_nr_scratch] = kho_scratch[0];

@@ -168,14 +168,14 @@ static struct kho_validate_ops kho_ops __initdata = {
 };
 
 /*
- * The previous kernel placed this kernel in scratch: an image that is not
- * wholly inside one area means the scratch list does not describe this
- * boot (or the decompressor moved the kernel), and early allocations or
- * the image itself may sit on preserved memory.
+ * The previous kernel placed this kernel and its initrd in scratch: one
+ * that is not wholly inside one area means the scratch list does not
+ * describe this boot (or the decompressor moved the kernel), and it may
+ * sit on preserved memory.
  */
-static bool __init image_in_scratch(phys_addr_t always_end)
+static bool __init in_scratch(phys_addr_t start, phys_addr_t end,
+			      phys_addr_t always_end)
 {
-	phys_addr_t start = __pa_symbol(_text), end = __pa_symbol(_end);
 	unsigned int i;
 
 	if (end <= always_end)
@@ -193,8 +193,9 @@ static bool __init image_in_scratch(phys_addr_t always_end)
  * Until memory is released, this kernel allocates only from scratch, and
  * the memory map is most of that: too little scratch would end in a
  * failed early allocation, a panic. Demand the memory map of all RAM plus
- * 16 MiB besides the kernel image; the previous kernel sized scratch at
- * twice its own early allocations.
+ * 4 MiB besides the kernel image: a floor that catches a broken scratch
+ * list, not a sizing rule (the previous kernel sized scratch at twice its
+ * own early allocations, and swiotlb shrinks itself to fit).
  */
 static bool __init scratch_enough(void)
 {
@@ -204,18 +205,21 @@ static bool __init scratch_enough(void)
 	for (i = 0; i < kho_in_sd.nr_scratch; i++)
 		total += kho_in_sd.scratch[i].size;
 	need = (memblock_phys_mem_size() >> PAGE_SHIFT) * sizeof(struct page);
-	need += SZ_16M + __pa_symbol(_end) - __pa_symbol(_text);
+	need += SZ_4M + __pa_symbol(_end) - __pa_symbol(_text);
 	return total >= need;
 }
 
 /**
  * kho_scratch_early_init() - allocate only from scratch from now on
  * @always_scratch_end: memory below this is scratch on this architecture
+ * @initrd: physical address of the initrd the boot loader passed, or 0
+ * @initrd_size: its size, or 0
  *
  * Called by the architecture as soon as memblock knows the memory map,
  * before the first memblock allocation. Does nothing without a handover.
  */
-void __init kho_scratch_early_init(phys_addr_t always_scratch_end)
+void __init kho_scratch_early_init(phys_addr_t always_scratch_end,
+				   phys_addr_t initrd, phys_addr_t initrd_size)
 {
 	const char *why;
 	unsigned int i;
@@ -233,10 +237,15 @@ void __init kho_scratch_early_init(phys_addr_t always_scratch_end)
 	}
 	kho_ops.max_pfn = PHYS_PFN(memblock_end_of_DRAM());
 	why = kho_validate_setup(&kho_in_sd, &kho_ops);
-	if (!why && !image_in_scratch(always_scratch_end))
-		why = "kernel image not inside scratch (moved by KASLR?)";
 	if (!why && !scratch_enough())
 		why = "scratch too small for this kernel's memory map";
+	if (!why && !in_scratch(__pa_symbol(_text), __pa_symbol(_end),
+				always_scratch_end))
+		why = "kernel image not inside scratch (moved by KASLR?)";
+	if (!why && initrd_size && (initrd + initrd_size < initrd ||
+				    !in_scratch(initrd, initrd + initrd_size,
+						always_scratch_end)))
+		why = "initrd not inside scratch";
 	if (why) {
 		refuse(why);
 		return;
