@@ -194,69 +194,35 @@ static inline u64 word_at(u64 phys)
 #define RUN_PAGES	37
 static struct page *run;
 
-static void fill_run(void)
+/* Fill @nr pages from @page with the words of their physical addresses. */
+static void fill_pages(struct page *page, unsigned long nr)
 {
 	unsigned long i;
 	unsigned int w;
 
-	for (i = 0; i < RUN_PAGES; i++) {
-		u64 *p = page_address(run + i);
-		u64 phys = page_to_phys(run + i);
+	for (i = 0; i < nr; i++) {
+		u64 *p = kmap_local_page(page + i);
+		u64 phys = page_to_phys(page + i);
 
 		for (w = 0; w < PAGE_SIZE / sizeof(u64); w++)
 			p[w] = word_at(phys + w * sizeof(u64));
-	}
-}
-
-static bool check_run(void)
-{
-	unsigned long i;
-	unsigned int w;
-
-	for (i = 0; i < RUN_PAGES; i++) {
-		u64 *p = page_address(run + i);
-		u64 phys = page_to_phys(run + i);
-
-		for (w = 0; w < PAGE_SIZE / sizeof(u64); w++)
-			if (p[w] != word_at(phys + w * sizeof(u64)))
-				return false;
-	}
-	return true;
-}
-
-static void fill_folio(struct folio *folio)
-{
-	u64 phys = PFN_PHYS(folio_pfn(folio));
-	unsigned long i, nr = folio_nr_pages(folio);
-
-	for (i = 0; i < nr; i++) {
-		u64 *p = kmap_local_folio(folio, i * PAGE_SIZE);
-		unsigned int w;
-
-		for (w = 0; w < PAGE_SIZE / sizeof(u64); w++)
-			p[w] = word_at(phys + i * PAGE_SIZE + w * sizeof(u64));
 		kunmap_local(p);
 		cond_resched();
 	}
 }
 
-static bool check_folio(struct folio *folio)
+static bool check_pages(struct page *page, unsigned long nr)
 {
-	u64 phys = PFN_PHYS(folio_pfn(folio));
-	unsigned long i, nr = folio_nr_pages(folio);
+	unsigned long i;
+	unsigned int w;
 	bool ok = true;
 
 	for (i = 0; i < nr && ok; i++) {
-		u64 *p = kmap_local_folio(folio, i * PAGE_SIZE);
-		unsigned int w;
+		u64 *p = kmap_local_page(page + i);
+		u64 phys = page_to_phys(page + i);
 
-		for (w = 0; w < PAGE_SIZE / sizeof(u64); w++) {
-			if (p[w] != word_at(phys + i * PAGE_SIZE +
-					    w * sizeof(u64))) {
-				ok = false;
-				break;
-			}
-		}
+		for (w = 0; w < PAGE_SIZE / sizeof(u64) && ok; w++)
+			ok = p[w] == word_at(phys + w * sizeof(u64));
 		kunmap_local(p);
 		cond_resched();
 	}
@@ -315,7 +281,7 @@ static void alloc_folios(u64 bytes)
 			if (spare)
 				list_add(&spare->lru, &spares);
 		}
-		fill_folio(folio);
+		fill_pages(folio_page(folio, 0), folio_nr_pages(folio));
 		if (!add_folio(folio)) {
 			folio_put(folio);
 			st.error = "out of memory for the folio array";
@@ -396,7 +362,7 @@ static void restore_all(void)
 	}
 	if (!get_u64(fdt, "run", &run_phys)) {
 		run = kho_restore_pages(run_phys, RUN_PAGES);
-		st.run_ok = run && check_run() ? 1 : -1;
+		st.run_ok = run && check_pages(run, RUN_PAGES) ? 1 : -1;
 	}
 	if (get_u64(fdt, "seed", &seed_in) || get_u64(fdt, "gen", &gen) ||
 	    get_u64(fdt, "folios", &st.expect_folios) ||
@@ -430,7 +396,8 @@ static void restore_all(void)
 			st.restored++;
 			if (folio_order(folio) != order)
 				st.bad_order++;
-			else if (verify && !check_folio(folio))
+			else if (verify && !check_pages(folio_page(folio, 0),
+							folio_nr_pages(folio)))
 				st.bad_data++;
 			else
 				st.verified_bytes += folio_size(folio);
@@ -570,7 +537,7 @@ static int __init test_kho_init(void)
 		if (block) {
 			split_page(block, 6);
 			run = block + RUN_OFFSET;
-			fill_run();
+			fill_pages(run, RUN_PAGES);
 		}
 		alloc_folios(memparse(size_param, NULL));
 	} else {
