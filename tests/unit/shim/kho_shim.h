@@ -139,44 +139,40 @@ static inline bool test_bit(unsigned long nr, const volatile unsigned long *a)
 	return (a[nr / BITS_PER_LONG] >> (nr % BITS_PER_LONG)) & 1;
 }
 
-static inline unsigned long find_next_bit(const unsigned long *a,
-					  unsigned long size,
-					  unsigned long off)
+/* First bit at or after @off that is set in @a ^ @invert, or @size. */
+static inline unsigned long shim_find_next(const unsigned long *a,
+					   unsigned long size,
+					   unsigned long off,
+					   unsigned long invert)
 {
 	unsigned long w;
 
 	if (off >= size)
 		return size;
-	w = a[off / BITS_PER_LONG] & (~0UL << (off % BITS_PER_LONG));
+	w = (a[off / BITS_PER_LONG] ^ invert) & (~0UL << (off % BITS_PER_LONG));
 	off &= ~(BITS_PER_LONG - 1UL);
 	while (!w) {
 		off += BITS_PER_LONG;
 		if (off >= size)
 			return size;
-		w = a[off / BITS_PER_LONG];
+		w = a[off / BITS_PER_LONG] ^ invert;
 	}
 	off += __builtin_ctzl(w);
 	return off < size ? off : size;
+}
+
+static inline unsigned long find_next_bit(const unsigned long *a,
+					  unsigned long size,
+					  unsigned long off)
+{
+	return shim_find_next(a, size, off, 0);
 }
 
 static inline unsigned long find_next_zero_bit(const unsigned long *a,
 					       unsigned long size,
 					       unsigned long off)
 {
-	unsigned long w;
-
-	if (off >= size)
-		return size;
-	w = ~a[off / BITS_PER_LONG] & (~0UL << (off % BITS_PER_LONG));
-	off &= ~(BITS_PER_LONG - 1UL);
-	while (!w) {
-		off += BITS_PER_LONG;
-		if (off >= size)
-			return size;
-		w = ~a[off / BITS_PER_LONG];
-	}
-	off += __builtin_ctzl(w);
-	return off < size ? off : size;
+	return shim_find_next(a, size, off, ~0UL);
 }
 
 static inline unsigned long __ffs(unsigned long x)
