@@ -191,14 +191,16 @@ int bz_parse(const void *img, size_t len, struct bzimage *bz,
 	return 0;
 }
 
-static void seg(struct bz_plan *plan, const char *what, uint64_t mem,
-		uint64_t memsz)
+static uint64_t seg(struct bz_plan *plan, const char *what, uint64_t *p,
+		    uint64_t memsz)
 {
 	struct bz_segment *s = &plan->seg[plan->nr++];
 
 	s->what = what;
-	s->mem = mem;
+	s->mem = *p;
 	s->memsz = memsz;
+	*p += memsz;
+	return s->mem;
 }
 
 /* Lay everything out in [start, end): 0, or -1 if it does not fit */
@@ -222,25 +224,14 @@ static int place(const struct bzimage *bz, uint64_t start, uint64_t end,
 	if (k < start || k >= end)
 		return -1;
 	plan->nr = 0;
-	plan->kernel = k;
-	seg(plan, "kernel", k, kmemsz);
-	p = k + kmemsz;
-	plan->initrd = 0;
+	p = k;
+	plan->kernel = seg(plan, "kernel", &p, kmemsz);
 	plan->initrd_size = initrd_len;
-	if (initrd_len) {
-		plan->initrd = p;
-		seg(plan, "initrd", p, page_up(initrd_len));
-		p += page_up(initrd_len);
-	}
-	plan->boot_params = p;
-	seg(plan, "boot_params", p, KHO_PAGE_SIZE);
-	p += KHO_PAGE_SIZE;
-	plan->cmdline = p;
-	seg(plan, "cmdline", p, page_up(cmdline_len));
-	p += page_up(cmdline_len);
-	plan->entry = p;
-	seg(plan, "entry stub", p, KHO_PAGE_SIZE);
-	p += KHO_PAGE_SIZE;
+	plan->initrd = initrd_len ?
+		seg(plan, "initrd", &p, page_up(initrd_len)) : 0;
+	plan->boot_params = seg(plan, "boot_params", &p, KHO_PAGE_SIZE);
+	plan->cmdline = seg(plan, "cmdline", &p, page_up(cmdline_len));
+	plan->entry = seg(plan, "entry stub", &p, KHO_PAGE_SIZE);
 	plan->end = p;
 	if (p > end || p < k)
 		return -1;
