@@ -95,6 +95,18 @@ int rig_read_file(const char *path, void *buf, size_t len)
 	return n < 0 ? -errno : (int)n;
 }
 
+/* Write @val to @path: 0, or -1 with errno set. */
+int rig_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 static void mount_fs(void)
 {
 	mkdir("/proc", 0555);
@@ -168,19 +180,15 @@ int rig_kexec_file(void)
 static void corrupt(int before_load)
 {
 	char what[32];
-	int fd;
 
 	if (!rig_param("rig.corrupt", what, sizeof(what)) || rig.gen != 1)
 		return;
 	if (!strncmp(what, "scratch_", 8) != !!before_load)
 		return;
-	fd = open("/sys/kernel/debug/kho/debug_corrupt", O_WRONLY);
-	if (fd < 0 || write(fd, what, strlen(what)) != (ssize_t)strlen(what))
+	if (rig_write_file("/sys/kernel/debug/kho/debug_corrupt", what))
 		rig_tap(0, "corrupt %s: %s", what, strerror(errno));
 	else
 		rig_log("gen=%d corrupted the handover: %s", rig.gen, what);
-	if (fd >= 0)
-		close(fd);
 }
 
 static void power_off(void)

@@ -25,6 +25,7 @@ void rig_tap(int ok, const char *fmt, ...)
 const char *rig_param(const char *key, char *buf, size_t len);
 long rig_param_long(const char *key, long def);
 int rig_read_file(const char *path, void *buf, size_t len);
+int rig_write_file(const char *path, const char *val);
 int rig_kexec_file(void);
 int rig_kexec_user(char *next, size_t len);
 int rig_kexec_tools(char *next, size_t len);

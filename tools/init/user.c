@@ -280,17 +280,6 @@ static void faults(void)
 	close(kfd);
 }
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 static uint32_t crc32_le(const unsigned char *p, size_t n)
 {
 	uint32_t c = 0xffffffff;
@@ -327,7 +316,7 @@ static void capture(void)
 	close(fd);
 	/* kernel messages must not land inside the lines: quiet the console */
 	rig_read_file("/proc/sys/kernel/printk", level, sizeof(level) - 1);
-	write_str("/proc/sys/kernel/printk", "1");
+	rig_write_file("/proc/sys/kernel/printk", "1");
 	printf("RIG: CAP-BEGIN gen%d\n", rig.gen);
 	for (i = 0; i < n; i += 57) {
 		size_t len = n - i < 57 ? n - i : 57, o = 0;
@@ -347,7 +336,7 @@ static void capture(void)
 	printf("RIG: CAP-END %zu %08x\n", n, crc32_le(buf, n));
 	drain();
 	level[strcspn(level, " \t\n")] = '\0';
-	write_str("/proc/sys/kernel/printk", level);
+	rig_write_file("/proc/sys/kernel/printk", level);
 	rig_tap(1, "captured the outgoing handover: %zu bytes", n);
 }
 
@@ -368,7 +357,7 @@ static void enomem(void)
 	for (i = 0; i < sizeof(arm) / sizeof(arm[0]); i++) {
 		snprintf(path, sizeof(path),
 			 "/sys/kernel/debug/fail_page_alloc/%s", arm[i][0]);
-		bad |= write_str(path, arm[i][1]);
+		bad |= rig_write_file(path, arm[i][1]);
 	}
 	if (bad) {
 		rig_tap(0, "arm fail_page_alloc: %s", strerror(errno));
@@ -380,7 +369,7 @@ static void enomem(void)
 		snprintf(out, sizeof(out), "result: %s\n", strerror(-n));
 	else
 		out[n] = '\0';
-	write_str("/sys/kernel/debug/fail_page_alloc/probability", "0");
+	rig_write_file("/sys/kernel/debug/fail_page_alloc/probability", "0");
 	print_lines("ENOMEM ", out);
 	if (!kv_get(out, "result", result, sizeof(result)))
 		strcpy(result, "?");
