@@ -49,8 +49,8 @@
  *   segment: too small for the next kernel's memory map),
  *   ``scratch_initrd`` (the area holding the initrd, the last segment, is
  *   cut inside it on the side that keeps the kernel, the largest segment;
- *   needs an initrd over 4 MiB); write the ``scratch_*`` ones before loading the kexec
- *   image.
+ *   needs an initrd over 4 MiB); write the ``scratch_*`` ones before
+ *   loading the kexec image.
  * ``out/capture`` (CONFIG_KEXEC_HANDOVER_DEBUG only)
  *   the outgoing handover as the next kernel's validator would read it,
  *   in the format of struct kho_capture: setup data, RAM ranges, the
@@ -276,6 +276,18 @@ void kho_debug_loading(struct kimage *image)
 	WRITE_ONCE(dbg_image, image);
 }
 
+/* The area of @sd that holds physical address @mem, or NULL. */
+static struct kho_scratch *area_of(struct kho_setup_data *sd, u64 mem)
+{
+	unsigned int k;
+
+	for (k = 0; k < sd->nr_scratch; k++)
+		if (mem >= sd->scratch[k].addr &&
+		    mem < sd->scratch[k].addr + sd->scratch[k].size)
+			return &sd->scratch[k];
+	return NULL;
+}
+
 /* Cut area @s 2 MiB into segment @seg, keeping the scratch alignment. */
 static void cut_area(struct kho_scratch *s, const struct kexec_segment *seg)
 {
@@ -325,26 +337,23 @@ static void cut_initrd(struct kho_setup_data *sd, struct kimage *image)
 	const struct kexec_segment *kernel = largest(image);
 	u64 up = ALIGN(rd->mem + PAGE_SIZE, align);
 	u64 down = ALIGN_DOWN(rd->mem + rd->memsz - PAGE_SIZE, align);
-	unsigned int k;
+	struct kho_scratch *s = area_of(sd, rd->mem);
+	u64 end;
 	bool above;
 
-	for (k = 0; k < sd->nr_scratch; k++) {
-		struct kho_scratch *s = &sd->scratch[k];
-		u64 end = s->addr + s->size;
-
-		if (rd->mem < s->addr || rd->mem >= end)
-			continue;
-		/* keep the kernel's side, or else the larger side */
-		if (kernel->mem >= s->addr && kernel->mem < end)
-			above = kernel->mem > rd->mem;
-		else
-			above = end - up > down - s->addr;
-		if (above && up < end) {
-			s->addr = up;
-			s->size = end - up;
-		} else if (!above && down > s->addr) {
-			s->size = down - s->addr;
-		}
+	if (!s)
+		return;
+	end = s->addr + s->size;
+	/* keep the kernel's side, or else the larger side */
+	if (area_of(sd, kernel->mem) == s)
+		above = kernel->mem > rd->mem;
+	else
+		above = end - up > down - s->addr;
+	if (above && up < end) {
+		s->addr = up;
+		s->size = end - up;
+	} else if (!above && down > s->addr) {
+		s->size = down - s->addr;
 	}
 }
 
@@ -368,14 +377,10 @@ void kho_debug_fill(struct kho_setup_data *sd)
 	} else {
 		for (i = 0; i < image->nr_segments; i++) {
 			const struct kexec_segment *seg = &image->segment[i];
+			struct kho_scratch *s = area_of(sd, seg->mem);
 
-			if (seg->memsz < SZ_4M)
-				continue;
-			for (k = 0; k < sd->nr_scratch; k++)
-				if (seg->mem >= sd->scratch[k].addr &&
-				    seg->mem < sd->scratch[k].addr +
-					       sd->scratch[k].size)
-					cut_area(&sd->scratch[k], seg);
+			if (seg->memsz >= SZ_4M && s)
+				cut_area(s, seg);
 		}
 	}
 	for (i = 0; i < image->nr_segments; i++)
