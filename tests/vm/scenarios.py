@@ -43,23 +43,31 @@ def same_accounting(res):
            % (a.get("mode"), ka, b.get("mode"), kb), [])
 
 
+def log_blocks(res, tag):
+    """Blocks /init printed as RIG: TAG-BEGIN NAME, RIG: TAG LINE...,
+    RIG: TAG-END ARGS: a list of (NAME, [LINE, ...], [ARG, ...])."""
+    blocks, cur, name = [], None, None
+    for line in res.log:
+        i = line.find("RIG: " + tag)
+        if i < 0:
+            continue
+        word, _, rest = line[i + 5:].partition(" ")
+        if word == tag + "-BEGIN":
+            cur, name = [], rest.strip()
+        elif word == tag and cur is not None:
+            cur.append(rest)
+        elif word == tag + "-END" and cur is not None:
+            blocks.append((name, cur, rest.split()))
+            cur = None
+    return blocks
+
+
 def dts_parses(res):
     """khoctl dump output, captured in the VM, is parsed back by dtc."""
     import subprocess
     import tempfile
-    blocks, cur, name = [], None, None
-    for line in res.log:
-        i = line.find("RIG: DTS-BEGIN ")
-        if i >= 0:
-            cur, name = [], line[i + 15:].strip()
-            continue
-        if "RIG: DTS-END" in line and cur is not None:
-            blocks.append((name, "\n".join(cur) + "\n"))
-            cur = None
-            continue
-        i = line.find("RIG: DTS ")
-        if cur is not None and i >= 0:
-            cur.append(line[i + 9:])
+    blocks = [(name, "\n".join(lines) + "\n")
+              for name, lines, _ in log_blocks(res, "DTS")]
     if not blocks:
         yield (False, "khoctl dump output captured", [])
     for name, text in blocks:
@@ -91,33 +99,20 @@ def captures_accepted(res):
     import rig
     outdir = os.path.join(rig.BUILD, "fuzz", "vm-captured")
     os.makedirs(outdir, exist_ok=True)
-    files, cur, name = [], None, None
-    for line in res.log:
-        i = line.find("RIG: CAP")
-        if i < 0:
-            continue
-        word, _, rest = line[i + 5:].strip().partition(" ")
-        if word == "CAP-BEGIN":
-            cur, name = [], rest.strip()
-        elif word == "CAP" and cur is not None:
-            cur.append(rest.strip())
-        elif word == "CAP-END" and cur is not None:
-            size, crc = rest.split()
-            try:
-                data = base64.b64decode("".join(cur))
-            except ValueError:
-                data = b""
-            ok = len(data) == int(size) and \
-                zlib.crc32(data) == int(crc, 16)
-            yield (ok, "capture %s arrived intact (%s bytes)" % (name, size),
-                   [])
-            if ok:
-                path = os.path.join(outdir, "%s-%s" % (res.name.split("@")[-1],
-                                                       name))
-                with open(path, "wb") as f:
-                    f.write(data)
-                files.append(path)
-            cur = None
+    files = []
+    for name, lines, (size, crc) in log_blocks(res, "CAP"):
+        try:
+            data = base64.b64decode("".join(ln.strip() for ln in lines))
+        except ValueError:
+            data = b""
+        ok = len(data) == int(size) and zlib.crc32(data) == int(crc, 16)
+        yield (ok, "capture %s arrived intact (%s bytes)" % (name, size), [])
+        if ok:
+            path = os.path.join(outdir, "%s-%s" % (res.name.split("@")[-1],
+                                                   name))
+            with open(path, "wb") as f:
+                f.write(data)
+            files.append(path)
     if not files:
         yield (False, "handovers captured", [])
         return
