@@ -57,6 +57,7 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 #include <linux/vmalloc.h>
 
 #define TEST_NAME		"test-kho"
@@ -296,17 +297,36 @@ static void alloc_folios(u64 bytes)
 	}
 }
 
-/* Take most free memory; none of it may be still-preserved memory. */
+/*
+ * Free pages an allocation of @gfp may take: CMA pageblocks (the scratch
+ * areas) only serve movable allocations.
+ */
+static unsigned long free_for(gfp_t gfp)
+{
+	unsigned long free = global_zone_page_state(NR_FREE_PAGES);
+	unsigned long cma = global_zone_page_state(NR_FREE_CMA_PAGES);
+
+	if (gfp_migratetype(gfp) == MIGRATE_MOVABLE)
+		return free;
+	return free > cma ? free - cma : 0;
+}
+
+/*
+ * Take most free memory; none of it may be still-preserved memory. Stop
+ * 16 MiB above the watermarks for each kind of allocation, so drivers
+ * probing beside this (psmouse, say) never find the allocator dry: the
+ * OOM killer has nobody to kill while init runs, and panics.
+ */
 static void check_allocator(void)
 {
 	LIST_HEAD(pages);
 	struct page *page, *tmp;
-	unsigned long keep = 4096;	/* 16 MiB left for everyone else */
+	unsigned long keep = totalreserve_pages + 4096;
 	gfp_t gfp[] = { GFP_KERNEL, GFP_HIGHUSER_MOVABLE };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(gfp); i++) {
-		while (global_zone_page_state(NR_FREE_PAGES) > keep) {
+		while (free_for(gfp[i]) > keep) {
 			page = alloc_page(gfp[i] | __GFP_NORETRY | __GFP_NOWARN);
 			if (!page)
 				break;
