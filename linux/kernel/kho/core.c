@@ -367,9 +367,6 @@ int kho_check_segments(const struct kexec_segment *segs, unsigned long nr)
 
 		if (!size)
 			continue;
-		/* the architecture's always-scratch low memory is never preserved */
-		if (end < kho_scratch_always_end)
-			continue;
 		if (!kho_in_scratch(start, size)) {
 			kho_stat_segments_refused++;
 			pr_err("kexec segment %pa-%pa is outside scratch; load refused\n",

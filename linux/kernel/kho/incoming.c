@@ -168,28 +168,6 @@ static struct kho_validate_ops kho_ops __initdata = {
 };
 
 /*
- * The previous kernel placed this kernel and its initrd in scratch: one
- * that is not wholly inside one area means the scratch list does not
- * describe this boot (or the decompressor moved the kernel), and it may
- * sit on preserved memory.
- */
-static bool __init in_scratch(phys_addr_t start, phys_addr_t end,
-			      phys_addr_t always_end)
-{
-	unsigned int i;
-
-	if (end <= always_end)
-		return true;
-	for (i = 0; i < kho_in_sd.nr_scratch; i++) {
-		const struct kho_scratch *s = &kho_in_sd.scratch[i];
-
-		if (start >= s->addr && end <= s->addr + s->size)
-			return true;
-	}
-	return false;
-}
-
-/*
  * Until memory is released, this kernel allocates only from scratch, and
  * the memory map is most of that: too little scratch would end in a
  * failed early allocation, a panic. Demand the memory map of all RAM plus
@@ -237,26 +215,35 @@ void __init kho_scratch_early_init(phys_addr_t always_scratch_end,
 	}
 	kho_ops.max_pfn = PHYS_PFN(memblock_end_of_DRAM());
 	why = kho_validate_setup(&kho_in_sd, &kho_ops);
-	if (!why && !scratch_enough())
+	if (why) {
+		refuse(why);
+		return;
+	}
+	for (i = 0; i < kho_in_sd.nr_scratch; i++)
+		kho_scratch[i] = kho_in_sd.scratch[i];
+	kho_nr_scratch = kho_in_sd.nr_scratch;
+	/*
+	 * The previous kernel placed this kernel and its initrd in scratch:
+	 * one that is not wholly inside it means the scratch list does not
+	 * describe this boot (or the decompressor moved the kernel), and it
+	 * may sit on preserved memory.
+	 */
+	if (!scratch_enough())
 		why = "scratch too small for this kernel's memory map";
-	if (!why && !in_scratch(__pa_symbol(_text), __pa_symbol(_end),
-				always_scratch_end))
+	else if (!kho_in_scratch(__pa_symbol(_text),
+				 __pa_symbol(_end) - __pa_symbol(_text)))
 		why = "kernel image not inside scratch (moved by KASLR?)";
-	if (!why && initrd_size && (initrd + initrd_size < initrd ||
-				    !in_scratch(initrd, initrd + initrd_size,
-						always_scratch_end)))
+	else if (initrd_size && !kho_in_scratch(initrd, initrd_size))
 		why = "initrd not inside scratch";
 	if (why) {
+		kho_nr_scratch = 0;
 		refuse(why);
 		return;
 	}
 	if (always_scratch_end)
 		memblock_mark_scratch(0, always_scratch_end);
-	for (i = 0; i < kho_in_sd.nr_scratch; i++) {
-		kho_scratch[i] = kho_in_sd.scratch[i];
+	for (i = 0; i < kho_nr_scratch; i++)
 		memblock_mark_scratch(kho_scratch[i].addr, kho_scratch[i].size);
-	}
-	kho_nr_scratch = kho_in_sd.nr_scratch;
 	kho_in.root = kho_in_sd.root;
 	kho_in.state = KHO_IN_PENDING;
 	memblock_set_scratch_only(true);

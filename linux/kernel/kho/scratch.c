@@ -235,7 +235,8 @@ void __init kho_scratch_to_cma(void)
  */
 bool kho_is_scratch_pfn(unsigned long pfn)
 {
-	return kho_enable && kho_in_scratch(PFN_PHYS(pfn), PAGE_SIZE);
+	return kho_enable && PFN_PHYS(pfn) >= kho_scratch_always_end &&
+	       kho_in_scratch(PFN_PHYS(pfn), PAGE_SIZE);
 }
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
@@ -252,7 +253,7 @@ void __init kho_debug_memblock_alloc(phys_addr_t base, phys_addr_t size)
 {
 	if (!memblock_scratch_only())
 		return;
-	if (base + size <= kho_scratch_always_end || kho_in_scratch(base, size))
+	if (kho_in_scratch(base, size))
 		return;
 	kho_stat_alloc_outside_scratch++;
 	pr_err("early allocation %pa + %pa outside scratch\n", &base, &size);
@@ -264,7 +265,9 @@ void __init kho_debug_memblock_alloc(phys_addr_t base, phys_addr_t size)
  * @start: physical start
  * @size: size in bytes
  *
- * The range may span adjacent scratch areas (memblock merges them).
+ * The range may span adjacent scratch areas (memblock merges them). The
+ * architecture's low memory below kho_scratch_always_end counts as
+ * scratch: it is never preserved.
  *
  * Return: true if every byte of it is scratch.
  */
@@ -275,6 +278,7 @@ bool kho_in_scratch(phys_addr_t start, phys_addr_t size)
 
 	if (end < start)
 		return false;
+	start = max(start, kho_scratch_always_end);
 	while (start < end) {
 		for (i = 0; i < kho_nr_scratch; i++)
 			if (start >= kho_scratch[i].addr &&
