@@ -25,16 +25,16 @@ trap 'rm -rf "$tmp"' EXIT
 "$src/scripts/kconfig/merge_config.sh" -m -O "$tmp" "$tmp/config" "${frags[@]}" >/dev/null
 mv "$tmp/.config" "$tmp/config" 2>/dev/null || true
 "${mk[@]}" KCONFIG_CONFIG="$tmp/config" olddefconfig >/dev/null
-# Every symbol the fragments set must have survived olddefconfig.
+# Every symbol the fragments set must have survived olddefconfig (the
+# last fragment that sets a symbol wins, as in merge_config.sh).
 bad=0
-for f in "${frags[@]}"; do
-	while IFS= read -r line; do
-		case "$line" in CONFIG_*=n) sym=${line%=n}
-			grep -q "^$sym=" "$tmp/config" && { echo "kernel: $sym not off" >&2; bad=1; } ;;
-		CONFIG_*) grep -qx "$line" "$tmp/config" || { echo "kernel: $line did not stick" >&2; bad=1; } ;;
-		esac
-	done < "$f"
-done
+while IFS= read -r line; do
+	case "$line" in CONFIG_*=n) sym=${line%=n}
+		grep -q "^$sym=" "$tmp/config" && { echo "kernel: $sym not off" >&2; bad=1; } ;;
+	CONFIG_*) grep -qx "$line" "$tmp/config" || { echo "kernel: $line did not stick" >&2; bad=1; } ;;
+	esac
+done < <(awk -F= '/^CONFIG_/ { if (!($1 in v)) k[n++] = $1; v[$1] = $0 }
+	END { for (i = 0; i < n; i++) print v[k[i]] }' "${frags[@]}")
 [ $bad -eq 0 ] || exit 1
 cmp -s "$tmp/config" "$out/.config" || cp "$tmp/config" "$out/.config"
 echo "kernel: building in $out"

@@ -163,7 +163,22 @@ def kho_variants():
     for name, run in KHO:
         r = dict(run, smp=2, name=run["name"] + "@deferred", mem="6G",
                  variant="deferred", qemu_extra=NUMA, boot_timeout=300)
-        yield {"name": name + "-deferred-numa", "run": r}
+        sc = {"name": name + "-deferred-numa", "run": r}
+        if name == "kho-chain":
+            sc["extra"] = kaslr_moved
+        yield sc
+
+
+def kaslr_moved(res):
+    """The deferred kernel has KASLR: the decompressor picks a random place
+    inside the scratch it was handed. Over a chain it should not always
+    pick the same one (a chance of about 1 in 10^5 with 4 generations)."""
+    addrs = [res.info[g]["kernel_phys"] for g in sorted(res.info)
+             if "kernel_phys" in res.info[g]]
+    yield (len(addrs) >= 2 and len(set(addrs)) >= 2,
+           "KASLR placed the kernel at %d different addresses in %d "
+           "accepted generations (%s)" % (len(set(addrs)), len(addrs),
+                                          " ".join(addrs)), [])
 
 
 # Damage done to the outgoing handover just before kexec, and the reason
@@ -234,6 +249,12 @@ SCENARIOS = [
                  append="kho=on rig.stress=20")},
     {"name": "kho-kexec-tools",
      "run": dict(name="kho@kexec-tools", gens=3, mem="1G", smp=2,
+                 append="kho=on rig.loader=kexec-tools")},
+    # kexec_load() hands over by kho_root=: the KASLR kernel must stay
+    # where kexec-tools placed it, in scratch
+    {"name": "kho-kexec-tools-kaslr",
+     "run": dict(name="kho@kexec-tools-kaslr", gens=3, mem="1G", smp=2,
+                 variant="deferred", boot_timeout=300,
                  append="kho=on rig.loader=kexec-tools")},
     {"name": "kho-accounting-bitmap-vs-memblock",
      "run": dict(name="kho@accounting", gens=3, mem="1G", smp=2,

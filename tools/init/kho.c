@@ -22,7 +22,57 @@
 
 #include "rig.h"
 
-static char kho[4096], test[4096];
+static char kho[4096], test[4096], iomem[16384];
+
+/* The kernel image's physical range, "Kernel code" to "Kernel bss". */
+static int kernel_range(unsigned long *start, unsigned long *end)
+{
+	unsigned long a, b;
+	char *line;
+
+	*start = *end = 0;
+	if (rig_read_file("/proc/iomem", iomem, sizeof(iomem) - 1) < 0)
+		return -1;
+	for (line = strtok(iomem, "\n"); line; line = strtok(NULL, "\n")) {
+		if (sscanf(line, " %lx-%lx", &a, &b) != 2)
+			continue;
+		if (strstr(line, ": Kernel code"))
+			*start = a;
+		if (strstr(line, ": Kernel bss"))
+			*end = b + 1;
+	}
+	return *start && *end > *start ? 0 : -1;
+}
+
+/*
+ * Whether [start, end) lies in the scratch areas kho/status lists
+ * (adjacent areas count as one), or below 1 MiB (always scratch on x86).
+ */
+static int in_listed_scratch(unsigned long start, unsigned long end)
+{
+	unsigned long n = kv_long(kho, "scratch_areas", 0), i, a, sz;
+	int moved = 1;
+	char key[32], val[64];
+
+	while (start < end && moved) {
+		moved = 0;
+		if (start < 0x100000) {
+			start = 0x100000;
+			moved = 1;
+		}
+		for (i = 0; i < n && start < end; i++) {
+			snprintf(key, sizeof(key), "scratch%lu", i);
+			if (!kv_get(kho, key, val, sizeof(val)) ||
+			    sscanf(val, "%lx %lx", &a, &sz) != 2)
+				return 0;
+			if (start >= a && start < a + sz) {
+				start = a + sz;
+				moved = 1;
+			}
+		}
+	}
+	return start >= end;
+}
 
 int scenario_kho(void)
 {
@@ -55,6 +105,17 @@ int scenario_kho(void)
 			rig_tap(strstr(reason, r) != NULL,
 				"refusal reason mentions \"%s\"", r);
 		}
+	}
+
+	if (!strcmp(state, "accepted")) {
+		unsigned long ks, ke;
+		int found = !kernel_range(&ks, &ke);
+
+		/* checked from outside: /proc/iomem against kho/status */
+		rig_tap(found && in_listed_scratch(ks, ke),
+			"kernel image 0x%lx-0x%lx inside the scratch it was handed",
+			ks, ke);
+		rig_log("gen=%d kho kernel_phys=0x%lx", rig.gen, ks);
 	}
 
 	outside = kv_long(kho, "debug_alloc_outside_scratch", -1);
