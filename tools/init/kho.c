@@ -46,7 +46,7 @@ static int kernel_range(unsigned long *start, unsigned long *end)
 
 /*
  * Whether [start, end) lies in the scratch areas kho/status lists
- * (adjacent areas count as one), or below 1 MiB (always scratch on x86).
+ * (adjacent areas count as one).
  */
 static int in_listed_scratch(unsigned long start, unsigned long end)
 {
@@ -56,10 +56,6 @@ static int in_listed_scratch(unsigned long start, unsigned long end)
 
 	while (start < end && moved) {
 		moved = 0;
-		if (start < 0x100000) {
-			start = 0x100000;
-			moved = 1;
-		}
 		for (i = 0; i < n && start < end; i++) {
 			snprintf(key, sizeof(key), "scratch%lu", i);
 			if (!kv_get(kho, key, val, sizeof(val)) ||
