@@ -12,6 +12,7 @@ default), the memblock_reserve reference mode (kho_mode=memblock), and a
 second kernel with deferred struct page init and NUMA, booted with two
 QEMU nodes and memory above 4 GiB so deferred init really happens.
 """
+import re
 
 
 def expect_panic(res):
@@ -195,19 +196,45 @@ CORRUPTIONS = [
     ("scratch_kernel", "kernel image not inside scratch"),
     ("scratch_small", "scratch too small"),
     ("scratch_initrd", "initrd not inside scratch"),
+    # on the KASLR kernel: the decompressor must not trust it either
+    ("setup_magic", "bad handover magic",
+     dict(variant="deferred", mem="1G", boot_timeout=300)),
 ]
+
+SEGMENT_RE = re.compile(r"KHO: debug: kexec segment \d+: (0x[0-9a-f]+) "
+                        r"\+ (0x[0-9a-f]+)")
+
+
+def kernel_stayed(res):
+    """With the setup data's magic damaged, the KASLR decompressor keeps
+    the kernel where kexec loaded it (the largest segment), in scratch."""
+    segs = [(int(a, 16), int(b, 16))
+            for a, b in SEGMENT_RE.findall("\n".join(res.log))]
+    phys = res.info.get(2, {}).get("kernel_phys")
+    if not segs or not phys:
+        yield (False, "gen2: kernel place and kexec segments logged", [])
+        return
+    mem, size = max(segs, key=lambda s: s[1])
+    k = int(phys, 16)
+    yield (mem <= k < mem + size,
+           "gen2: the decompressor kept the kernel where kexec loaded it "
+           "(%s in 0x%x + 0x%x)" % (phys, mem, size), [])
 
 
 def corruptions():
-    for what, reason in CORRUPTIONS:
-        yield {"name": "corrupt-" + what.replace("_", "-"),
-               "run": dict(name="kho@corrupt-" + what, gens=3, mem="512M",
-                           smp=2, append="kho=on rig.corrupt=%s "
-                           "rig.next2.rig.expect=refused "
-                           "rig.next2.rig.expect_reason=%s "
-                           "rig.next3.rig.expect=accepted "
-                           "rig.next3.rig.datagen=2"
-                           % (what, reason.replace(" ", "_")))}
+    for what, reason, *more in CORRUPTIONS:
+        run = dict(name="kho@corrupt-" + what, gens=3, mem="512M",
+                   smp=2, append="kho=on rig.corrupt=%s "
+                   "rig.next2.rig.expect=refused "
+                   "rig.next2.rig.expect_reason=%s "
+                   "rig.next3.rig.expect=accepted "
+                   "rig.next3.rig.datagen=2"
+                   % (what, reason.replace(" ", "_")))
+        run.update(*more)
+        sc = {"name": "corrupt-" + what.replace("_", "-"), "run": run}
+        if what == "setup_magic":
+            sc["extra"] = kernel_stayed
+        yield sc
     yield {"name": "corrupt-blob-size",
            "run": dict(name="kho@corrupt-blob_size", gens=2, mem="512M",
                        smp=2, append="kho=on rig.corrupt=blob_size "

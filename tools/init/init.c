@@ -174,16 +174,18 @@ int rig_kexec_file(void)
 
 /*
  * rig.corrupt=WHAT: damage the outgoing handover on purpose (debug
- * kernels), the scratch_* ones before the kexec image is loaded, the
- * rest after.
+ * kernels), the scratch_* and setup_* ones (the setup data, built at
+ * load time) before the kexec image is loaded, the rest after.
  */
 static void corrupt(int before_load)
 {
 	char what[32];
+	int at_load;
 
 	if (!rig_param("rig.corrupt", what, sizeof(what)) || rig.gen != 1)
 		return;
-	if (!strncmp(what, "scratch_", 8) != !!before_load)
+	at_load = !strncmp(what, "scratch_", 8) || !strncmp(what, "setup_", 6);
+	if (at_load != !!before_load)
 		return;
 	if (rig_write_file("/sys/kernel/debug/kho/debug_corrupt", what))
 		rig_tap(0, "corrupt %s: %s", what, strerror(errno));

@@ -103,14 +103,15 @@ int scenario_kho(void)
 		}
 	}
 
-	if (!strcmp(state, "accepted")) {
+	{
 		unsigned long ks, ke;
 		int found = !kernel_range(&ks, &ke);
 
 		/* checked from outside: /proc/iomem against kho/status */
-		rig_tap(found && in_listed_scratch(ks, ke),
-			"kernel image 0x%lx-0x%lx inside the scratch it was handed",
-			ks, ke);
+		if (!strcmp(state, "accepted"))
+			rig_tap(found && in_listed_scratch(ks, ke),
+				"kernel image 0x%lx-0x%lx inside the scratch it was handed",
+				ks, ke);
 		rig_log("gen=%d kho kernel_phys=0x%lx", rig.gen, ks);
 	}
 

@@ -49,8 +49,9 @@
  *   segment: too small for the next kernel's memory map),
  *   ``scratch_initrd`` (the area holding the initrd, the last segment, is
  *   cut inside it on the side that keeps the kernel, the largest segment;
- *   needs an initrd over 4 MiB); write the ``scratch_*`` ones before
- *   loading the kexec image.
+ *   needs an initrd over 4 MiB), ``setup_magic`` (the setup data's
+ *   magic, which the x86 decompressor reads too, with KASLR); write the
+ *   ``scratch_*`` and ``setup_*`` ones before loading the kexec image.
  * ``out/capture`` (CONFIG_KEXEC_HANDOVER_DEBUG only)
  *   the outgoing handover as the next kernel's validator would read it,
  *   in the format of struct kho_capture: setup data, RAM ranges, the
@@ -263,8 +264,14 @@ static const struct file_operations remove_fops = {
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 #include <linux/kexec.h>
 
-enum { DBG_SCRATCH_KERNEL = 1, DBG_SCRATCH_SMALL, DBG_SCRATCH_INITRD };
-static int dbg_scratch;
+/* corruptions of the setup data, applied when it is built at load time */
+enum {
+	DBG_SCRATCH_KERNEL = 1,
+	DBG_SCRATCH_SMALL,
+	DBG_SCRATCH_INITRD,
+	DBG_SETUP_MAGIC,
+};
+static int dbg_setup;
 static struct kimage *dbg_image;
 
 /**
@@ -358,8 +365,7 @@ static void cut_initrd(struct kho_setup_data *sd, struct kimage *image)
 }
 
 /**
- * kho_debug_fill() - apply a ``scratch_kernel``, ``scratch_small`` or
- * ``scratch_initrd`` corruption
+ * kho_debug_fill() - apply a ``scratch_*`` or ``setup_magic`` corruption
  * @sd: setup data being built for the image kho_debug_loading() noted
  */
 void kho_debug_fill(struct kho_setup_data *sd)
@@ -368,11 +374,13 @@ void kho_debug_fill(struct kho_setup_data *sd)
 	unsigned long i;
 	unsigned int k;
 
-	if (!READ_ONCE(dbg_scratch) || !image || !image->nr_segments)
+	if (!READ_ONCE(dbg_setup) || !image || !image->nr_segments)
 		return;
-	if (READ_ONCE(dbg_scratch) == DBG_SCRATCH_SMALL) {
+	if (READ_ONCE(dbg_setup) == DBG_SETUP_MAGIC) {
+		sd->magic = ~sd->magic;
+	} else if (READ_ONCE(dbg_setup) == DBG_SCRATCH_SMALL) {
 		small_scratch(sd, image);
-	} else if (READ_ONCE(dbg_scratch) == DBG_SCRATCH_INITRD) {
+	} else if (READ_ONCE(dbg_setup) == DBG_SCRATCH_INITRD) {
 		cut_initrd(sd, image);
 	} else {
 		for (i = 0; i < image->nr_segments; i++) {
@@ -437,11 +445,13 @@ static int corrupt(const char *what)
 		return fdt_setprop_inplace(fdt, node, KHO_BLOB_PROP, val,
 					   sizeof(val)) ? -EIO : 0;
 	} else if (!strcmp(what, "scratch_kernel")) {
-		WRITE_ONCE(dbg_scratch, DBG_SCRATCH_KERNEL);
+		WRITE_ONCE(dbg_setup, DBG_SCRATCH_KERNEL);
 	} else if (!strcmp(what, "scratch_small")) {
-		WRITE_ONCE(dbg_scratch, DBG_SCRATCH_SMALL);
+		WRITE_ONCE(dbg_setup, DBG_SCRATCH_SMALL);
 	} else if (!strcmp(what, "scratch_initrd")) {
-		WRITE_ONCE(dbg_scratch, DBG_SCRATCH_INITRD);
+		WRITE_ONCE(dbg_setup, DBG_SCRATCH_INITRD);
+	} else if (!strcmp(what, "setup_magic")) {
+		WRITE_ONCE(dbg_setup, DBG_SETUP_MAGIC);
 	} else if (!strcmp(what, "scratch_overlap") && kho_nr_scratch &&
 		   kho_nr_scratch < KHO_MAX_SCRATCH) {
 		kho_scratch[kho_nr_scratch] = kho_scratch[0];
