@@ -271,6 +271,7 @@ enum {
 	DBG_SCRATCH_INITRD,
 	DBG_SETUP_MAGIC,
 };
+
 static int dbg_setup;
 static struct kimage *dbg_image;
 
