@@ -372,16 +372,17 @@ static void cut_initrd(struct kho_setup_data *sd, struct kimage *image)
 void kho_debug_fill(struct kho_setup_data *sd)
 {
 	struct kimage *image = READ_ONCE(dbg_image);
+	int what = READ_ONCE(dbg_setup);
 	unsigned long i;
 	unsigned int k;
 
-	if (!READ_ONCE(dbg_setup) || !image || !image->nr_segments)
+	if (!what || !image || !image->nr_segments)
 		return;
-	if (READ_ONCE(dbg_setup) == DBG_SETUP_MAGIC) {
+	if (what == DBG_SETUP_MAGIC) {
 		sd->magic = ~sd->magic;
-	} else if (READ_ONCE(dbg_setup) == DBG_SCRATCH_SMALL) {
+	} else if (what == DBG_SCRATCH_SMALL) {
 		small_scratch(sd, image);
-	} else if (READ_ONCE(dbg_setup) == DBG_SCRATCH_INITRD) {
+	} else if (what == DBG_SCRATCH_INITRD) {
 		cut_initrd(sd, image);
 	} else {
 		for (i = 0; i < image->nr_segments; i++) {
