@@ -155,3 +155,24 @@ long kv_long(const char *text, const char *key, long def)
 		return def;
 	return strtol(buf, NULL, 0);
 }
+
+/**
+ * kv_scratch() - scratch area @i of a kho/status text
+ * @text: the lines of /sys/kernel/debug/kho/status
+ * @i: the area's index ("scratchI: ADDRESS SIZE")
+ * @addr: set to its physical start
+ * @size: set to its size
+ *
+ * Return: 0, or -1 when there is no such area or it does not parse.
+ */
+int kv_scratch(const char *text, unsigned int i, unsigned long *addr,
+	       unsigned long *size)
+{
+	char key[32], val[64];
+
+	snprintf(key, sizeof(key), "scratch%u", i);
+	if (!kv_get(text, key, val, sizeof(val)) ||
+	    sscanf(val, "%lx %lx", addr, size) != 2)
+		return -1;
+	return 0;
+}

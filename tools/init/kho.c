@@ -50,16 +50,14 @@ static int kernel_range(unsigned long *start, unsigned long *end)
  */
 static int in_listed_scratch(unsigned long start, unsigned long end)
 {
-	unsigned long n = kv_long(kho, "scratch_areas", 0), i, a, sz;
+	unsigned long n = kv_long(kho, "scratch_areas", 0), a, sz;
+	unsigned int i;
 	int moved = 1;
-	char key[32], val[64];
 
 	while (start < end && moved) {
 		moved = 0;
 		for (i = 0; i < n && start < end; i++) {
-			snprintf(key, sizeof(key), "scratch%lu", i);
-			if (!kv_get(kho, key, val, sizeof(val)) ||
-			    sscanf(val, "%lx %lx", &a, &sz) != 2)
+			if (kv_scratch(kho, i, &a, &sz))
 				return 0;
 			if (start >= a && start < a + sz) {
 				start = a + sz;

@@ -38,5 +38,7 @@ int cmdline_set(char *out, size_t len, const char *cmdline, const char *key,
 		const char *value);
 const char *kv_get(const char *text, const char *key, char *buf, size_t len);
 long kv_long(const char *text, const char *key, long def);
+int kv_scratch(const char *text, unsigned int i, unsigned long *addr,
+	       unsigned long *size);
 
 #endif

@@ -475,9 +475,10 @@ int rig_kexec_user(char *next, size_t len)
 int rig_kexec_tools(char *next, size_t len)
 {
 	static char status[4096], out[8192], tmp[4096], append[4200];
-	char mmin[32], mmax[32], key[16], val[64], root[32];
+	char mmin[32], mmax[32], root[32];
 	unsigned long best = 0, addr = 0, a, sz;
-	int i, ret;
+	unsigned int i;
+	int ret;
 	char *argv[] = { "/sbin/kexec", "-l", "/boot/bzImage",
 			 "--initrd=/sys/firmware/initrd", append, mmin, mmax,
 			 NULL };
@@ -488,12 +489,7 @@ int rig_kexec_tools(char *next, size_t len)
 		rig_tap(0, "kexec-tools: cannot read kho/status");
 		return -1;
 	}
-	for (i = 0; i < 16; i++) {
-		snprintf(key, sizeof(key), "scratch%d", i);
-		if (!kv_get(status, key, val, sizeof(val)))
-			break;
-		a = strtoul(val, NULL, 0);
-		sz = strtoul(strchr(val, ' ') ? strchr(val, ' ') : "0", NULL, 0);
+	for (i = 0; !kv_scratch(status, i, &a, &sz); i++) {
 		if (sz > best) {
 			best = sz;
 			addr = a;
