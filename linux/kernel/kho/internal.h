@@ -58,6 +58,7 @@ struct kho_mem_root {
  * @nr_orders: orders it accepts (NR_PAGE_ORDERS of this kernel)
  * @max_pfn: first pfn it refuses (top of the 52-bit physical space by
  *	     default; callers check RAM themselves)
+ * @used: bit per order that ever held a block (set before the block's bit)
  * @first: per order, a block index at or below the first set bit
  * @last: per order, a block index at or above the last set bit
  * @hints: @first and @last are set (kho_tracker_set_hints())
@@ -66,6 +67,7 @@ struct kho_tracker {
 	struct kho_mem_root *root;
 	unsigned int nr_orders;
 	unsigned long max_pfn;
+	unsigned long used;
 	unsigned long first[KHO_MAX_ORDERS];
 	unsigned long last[KHO_MAX_ORDERS];
 	bool hints;

@@ -161,9 +161,9 @@ static void kho_test_tracker_random(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, err, 0);
 			model_del(&m, i);
 		} else if (model_overlaps(&m, pfn, order, &exact)) {
-			if (exact >= 0)
-				KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, pfn, order),
-						-EEXIST);
+			/* the same block, or one of another order over it */
+			KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, pfn, order),
+					-EEXIST);
 			/* A block that was never set cannot be cleared. */
 			if (exact < 0)
 				KUNIT_EXPECT_EQ(test,
@@ -235,8 +235,10 @@ static void kho_test_tracker_boundaries(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, kho_tracker_lookup(&t, pfns[i], NULL), 0);
 	KUNIT_EXPECT_EQ(test, kho_tracker_lookup(&t, 1, NULL), -ENOENT);
 	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, top + 1, 0), -ERANGE);
-	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, top + 1 - 1024, 10), 0);
-	KUNIT_EXPECT_EQ(test, kho_tracker_clear(&t, top + 1 - 1024, 10), 0);
+	/* the top order-10 block holds the order-0 block at top: refused */
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, top + 1 - 1024, 10), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, top + 1 - 2048, 10), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_clear(&t, top + 1 - 2048, 10), 0);
 	KUNIT_EXPECT_TRUE(test, walk_matches(&t, &m));
 	kho_tracker_destroy(&t);
 }
@@ -259,6 +261,49 @@ static void kho_test_tracker_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, 0, NR_ORDERS), -EINVAL);
 	KUNIT_EXPECT_EQ(test, kho_tracker_clear(&t, 1UL << 60, 0), -ERANGE);
 	KUNIT_EXPECT_TRUE(test, walk_matches(&t, &m));
+	kho_tracker_destroy(&t);
+}
+
+/*
+ * A block overlapping one of another order is refused, whichever came
+ * first and wherever it sits in the other: the next kernel would refuse
+ * the whole handover for it.
+ */
+static void kho_test_tracker_overlap(struct kunit *test)
+{
+	const unsigned long base = 1UL << 20;
+	struct blk b[1] = { { base, 5 } };
+	struct model m = { .b = b, .n = 1, .cap = 1 };
+	struct kho_tracker t;
+	unsigned int o;
+
+	KUNIT_ASSERT_EQ(test, kho_tracker_init(&t, NR_ORDERS), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, base, 5), 0);
+	/* smaller blocks at its first, a middle and its last page */
+	for (o = 0; o < 5; o++) {
+		KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, base, o), -EEXIST);
+		KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, base + 16, o), -EEXIST);
+		KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, base + 32 - (1UL << o),
+						      o), -EEXIST);
+	}
+	/* larger blocks containing it */
+	for (o = 6; o < NR_ORDERS; o++)
+		KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, base, o), -EEXIST);
+	/* its neighbours are free */
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, base + 32, 5), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_clear(&t, base + 32, 5), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, base - 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_clear(&t, base - 1, 0), 0);
+	KUNIT_EXPECT_TRUE(test, walk_matches(&t, &m));
+
+	/* the other way round: a small block first, then one over it */
+	KUNIT_EXPECT_EQ(test, kho_tracker_clear(&t, base, 5), 0);
+	KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, base + 1023, 0), 0);
+	for (o = 1; o < NR_ORDERS; o++)
+		KUNIT_EXPECT_EQ(test, kho_tracker_set(&t, base + 1024 - (1UL << o),
+						      o), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_tracker_clear(&t, base + 1023, 0), 0);
+	KUNIT_EXPECT_EQ(test, count_blocks(&t), 0UL);
 	kho_tracker_destroy(&t);
 }
 
@@ -598,6 +643,7 @@ static struct kunit_case kho_tracker_cases[] = {
 	KUNIT_CASE(kho_test_tracker_orders),
 	KUNIT_CASE(kho_test_tracker_boundaries),
 	KUNIT_CASE(kho_test_tracker_errors),
+	KUNIT_CASE(kho_test_tracker_overlap),
 	KUNIT_CASE(kho_test_tracker_nodes),
 	KUNIT_CASE(kho_test_tracker_next_block),
 	KUNIT_CASE(kho_test_tracker_nomem),

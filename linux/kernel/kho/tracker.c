@@ -191,6 +191,38 @@ static inline int check_block(const struct kho_tracker *t,
 	return 0;
 }
 
+/*
+ * Whether a block of another order overlaps the block @b of @order: a
+ * larger block containing it, or a smaller one inside it. Only orders
+ * that ever held a block are looked at, so a tracker holding one order
+ * (the common case: order-0 pages) pays one load.
+ */
+static bool overlaps_other(const struct kho_tracker *t, unsigned long b,
+			   unsigned int order)
+{
+	unsigned long others = READ_ONCE(t->used) & ~BIT(order);
+	unsigned int o;
+
+	for_each_set_bit(o, &others, KHO_MAX_ORDERS) {
+		unsigned long first, last, *leaf;
+
+		if (o > order) {
+			first = b >> (o - order);
+			last = first;
+		} else {
+			/* 2^(order - o) bits, all in one leaf: blocks are aligned */
+			first = b << (order - o);
+			last = first + (1UL << (order - o)) - 1;
+		}
+		leaf = find_leaf(t, o, first >> KHO_LEAF_BITS_SHIFT);
+		if (leaf && find_next_bit(leaf, (last & (KHO_LEAF_BITS - 1)) + 1,
+					  first & (KHO_LEAF_BITS - 1)) <=
+			    (last & (KHO_LEAF_BITS - 1)))
+			return true;
+	}
+	return false;
+}
+
 /**
  * kho_tracker_init() - create an empty tracker
  * @t: the tracker to set up
@@ -213,6 +245,7 @@ int kho_tracker_init(struct kho_tracker *t, unsigned int nr_orders)
 	t->root->page_shift = KHO_NODE_SHIFT;
 	t->nr_orders = nr_orders;
 	t->max_pfn = 1UL << KHO_PFN_BITS;
+	t->used = 0;
 	t->hints = false;
 	return 0;
 }
@@ -252,6 +285,10 @@ int kho_tracker_attach(struct kho_tracker *t, phys_addr_t root_phys)
 	t->root = root;
 	t->nr_orders = root->nr_orders;
 	t->max_pfn = 1UL << KHO_PFN_BITS;
+	t->used = 0;
+	for (o = 0; o < t->nr_orders; o++)
+		if (root->top[o])
+			t->used |= BIT(o);
 	t->hints = false;
 	return 0;
 }
@@ -276,9 +313,15 @@ phys_addr_t kho_tracker_root_phys(const struct kho_tracker *t)
  * @pfn: first pfn of the block, aligned to 2^@order
  * @order: the block's order
  *
- * Safe against concurrent set and clear on any block.
+ * Safe against concurrent set and clear on any block. A block that
+ * overlaps a block of another order is refused, so the tracker never
+ * describes a page twice (the next kernel would refuse the whole
+ * handover). The bit is set first and the other orders checked after,
+ * both with full barriers: of two overlapping blocks set at once, at
+ * least one sees the other and is refused (both may be).
  *
- * Return: 0; -EEXIST if the block is already set; -EINVAL for a misaligned
+ * Return: 0; -EEXIST if the block or one overlapping it is already set,
+ * or being set concurrently; -EINVAL for a misaligned
  * block or an order the tracker does not take; -ERANGE beyond its pfn
  * range; -ENOMEM when a node could not be allocated. On error the set of
  * preserved blocks is unchanged.
@@ -299,8 +342,15 @@ int kho_tracker_set(struct kho_tracker *t, unsigned long pfn,
 		if (!leaf)
 			return -ENOMEM;
 	}
+	/* before the block's bit, so whoever sees the bit sees the order */
+	if (unlikely(!(READ_ONCE(t->used) & BIT(order))))
+		set_bit(order, &t->used);
 	if (test_and_set_bit(b & (KHO_LEAF_BITS - 1), leaf))
 		return -EEXIST;
+	if (unlikely(overlaps_other(t, b, order))) {
+		clear_bit(b & (KHO_LEAF_BITS - 1), leaf);
+		return -EEXIST;
+	}
 	return 0;
 }
 

@@ -120,6 +120,18 @@ static inline bool test_and_clear_bit(unsigned long nr,
 				  __ATOMIC_SEQ_CST) & m;
 }
 
+static inline void set_bit(unsigned long nr, volatile unsigned long *a)
+{
+	__atomic_fetch_or(&a[nr / BITS_PER_LONG], 1UL << (nr % BITS_PER_LONG),
+			  __ATOMIC_SEQ_CST);
+}
+
+static inline void clear_bit(unsigned long nr, volatile unsigned long *a)
+{
+	__atomic_fetch_and(&a[nr / BITS_PER_LONG], ~(1UL << (nr % BITS_PER_LONG)),
+			   __ATOMIC_SEQ_CST);
+}
+
 static inline bool __test_and_set_bit(unsigned long nr, unsigned long *a)
 {
 	unsigned long m = 1UL << (nr % BITS_PER_LONG);
@@ -174,6 +186,10 @@ static inline unsigned long find_next_zero_bit(const unsigned long *a,
 {
 	return shim_find_next(a, size, off, ~0UL);
 }
+
+#define for_each_set_bit(bit, addr, size) \
+	for ((bit) = find_next_bit((addr), (size), 0); (bit) < (size); \
+	     (bit) = find_next_bit((addr), (size), (bit) + 1))
 
 static inline unsigned long __ffs(unsigned long x)
 {
