@@ -27,6 +27,7 @@
 #define pr_fmt(fmt) "KHO: " fmt
 
 #include <linux/init.h>
+#include <linux/ioport.h>
 #include <linux/io.h>
 #include <linux/kexec.h>
 #include <linux/kexec_handover.h>
@@ -69,13 +70,51 @@ bool kho_is_enabled(void)
 }
 EXPORT_SYMBOL_GPL(kho_is_enabled);
 
+/* System RAM ranges must follow each other without a gap. */
+static int ram_cover_fn(unsigned long pfn, unsigned long nr, void *arg)
+{
+	unsigned long *next = arg;
+
+	if (pfn != *next)
+		return 1;
+	*next = pfn + nr;
+	return 0;
+}
+
+/* Every page of the run is System RAM: no hole, no MMIO, nothing past RAM. */
 static bool range_is_ram(unsigned long pfn, unsigned long nr)
 {
-	unsigned long end = pfn + nr;
+	unsigned long end = pfn + nr, next = pfn;
 
 	if (!nr || end < pfn || end > max_pfn)
 		return false;
-	return pfn_valid(pfn) && pfn_valid(end - 1);
+	if (walk_system_ram_range(pfn, nr, &next, ram_cover_fn))
+		return false;
+	return next == end;
+}
+
+/*
+ * Everything the next kernel would refuse, refused now: a run that is
+ * not all RAM, or that touches scratch (CMA, so movable memory such as
+ * page cache, shmem or THP lands there; the next kernel allocates from
+ * it before it knows what was preserved). Refusing one caller keeps the
+ * handover valid for every other client.
+ */
+static int check_preserve(unsigned long pfn, unsigned long nr)
+{
+	phys_addr_t start = PFN_PHYS(pfn), size = PFN_PHYS(nr);
+
+	might_sleep();
+	if (!kho_is_enabled())
+		return -EOPNOTSUPP;
+	if (!range_is_ram(pfn, nr))
+		return -EFAULT;
+	if (kho_overlaps_scratch(start, size)) {
+		pr_warn_once("refused to preserve %pa+%pa: it is in scratch (movable memory?)\n",
+			     &start, &size);
+		return -EADDRNOTAVAIL;
+	}
+	return 0;
 }
 
 /**
@@ -122,9 +161,12 @@ static int change_range(unsigned long pfn, unsigned long nr, bool set)
 	unsigned long failed;
 	int err;
 
+	err = set ? check_preserve(pfn, nr) : 0;
+	if (err)
+		return err;
 	if (!kho_is_enabled())
 		return -EOPNOTSUPP;
-	if (!range_is_ram(pfn, nr))
+	if (!nr || pfn + nr < pfn)
 		return -EFAULT;
 	err = tile_range(pfn, pfn + nr, set, &failed);
 	/* all or nothing: undo the blocks before the one that failed */
@@ -143,7 +185,9 @@ static int change_range(unsigned long pfn, unsigned long nr, bool set)
  * fails, the ones already set are cleared again.
  *
  * Return: 0, -EOPNOTSUPP when KHO is off, -EFAULT when the run is not all
- * RAM, or the tracker's error (-EEXIST, -ENOMEM, ...).
+ * RAM (it crosses a hole or ends past RAM), -EADDRNOTAVAIL when it touches
+ * scratch, -EEXIST when a block of it, or a block of another order over
+ * it, is already preserved, or -ENOMEM. May sleep.
  */
 int kho_preserve_range(unsigned long pfn, unsigned long nr)
 {
@@ -168,11 +212,13 @@ static int change_folio(struct folio *folio, bool set)
 {
 	unsigned long pfn = folio_pfn(folio);
 	unsigned int order = folio_order(folio);
+	int err;
 
+	err = set ? check_preserve(pfn, 1UL << order) : 0;
+	if (err)
+		return err;
 	if (!kho_is_enabled())
 		return -EOPNOTSUPP;
-	if (!range_is_ram(pfn, 1UL << order))
-		return -EFAULT;
 	return set ? kho_tracker_set(&kho_out.tracker, pfn, order) :
 		     kho_tracker_clear(&kho_out.tracker, pfn, order);
 }
@@ -184,8 +230,11 @@ static int change_folio(struct folio *folio, bool set)
  * The next kernel gets it back with kho_restore_folio() at the same
  * physical address with the same order.
  *
- * Return: 0; -EEXIST if it is already preserved; -ENOMEM; -EOPNOTSUPP when
- * KHO is off. On error nothing changes.
+ * Return: 0; -EEXIST if it, or a block overlapping it, is already
+ * preserved; -EADDRNOTAVAIL if it lies in scratch (movable memory: the
+ * next kernel allocates from scratch before it knows what was preserved,
+ * so preserve unmovable allocations); -EFAULT if it is not RAM; -ENOMEM;
+ * -EOPNOTSUPP when KHO is off. On error nothing changes. May sleep.
  */
 int kho_preserve_folio(struct folio *folio)
 {
@@ -293,6 +342,30 @@ int kho_remove_subtree(const char *name)
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_remove_subtree);
+
+/**
+ * kho_kexec_freeze() - hold the state tree still for a kexec reboot
+ *
+ * Called by kernel_kexec() before other CPUs are stopped: waits for an
+ * edit of the state tree in progress and blocks every later one, so the
+ * page handed over is always a whole FDT. Preserving and unpreserving
+ * need no such lock: each bit and each tracker node is published
+ * atomically.
+ */
+void kho_kexec_freeze(void)
+{
+	if (kho_is_enabled())
+		mutex_lock(&kho_out.tree.lock);
+}
+
+/**
+ * kho_kexec_thaw() - undo kho_kexec_freeze() when the kexec returns
+ */
+void kho_kexec_thaw(void)
+{
+	if (kho_is_enabled())
+		mutex_unlock(&kho_out.tree.lock);
+}
 
 /**
  * kho_out_fdt() - the outgoing state tree page
