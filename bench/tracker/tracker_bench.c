@@ -37,6 +37,9 @@ uintptr_t shim_phys_offset;
 #define BLK_PFN(b)	((unsigned long)((b) >> 6))
 #define BLK_ORDER(b)	((unsigned int)((b) & 63))
 
+/* the shim's allocation hook (tests set it to fail allocations); unused here */
+void *(*shim_page_hook)(void);
+
 static u64 rng_state;
 
 /* splitmix64: a fixed seed gives the same workload on every machine. */
