@@ -74,9 +74,10 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/math64.h>
+#include <linux/timekeeping.h>
+#include <linux/timex.h>
 #include <linux/uaccess.h>
 #include <asm/sections.h>
-#include <asm/tsc.h>
 
 #include "internal.h"
 
@@ -542,10 +543,19 @@ static int capture_show(struct seq_file *m, void *v)
 DEFINE_SHOW_ATTRIBUTE(capture);
 #endif
 
-/* The incoming timings are TSC cycles, taken before sched_clock runs. */
+/*
+ * The incoming timings are get_cycles() counts, taken before any clock
+ * runs. Their rate is measured against ktime from core_initcall_sync to
+ * the read: no architecture's cycle frequency is needed. Zero when the
+ * architecture has no cycle counter.
+ */
+static u64 calib_cycles, calib_ns;
+
 static u64 cycles_to_ns(u64 cycles)
 {
-	return tsc_khz ? mul_u64_u32_div(cycles, 1000000, tsc_khz) : 0;
+	u64 dc = get_cycles() - calib_cycles;
+
+	return dc ? mul_u64_u64_div_u64(cycles, ktime_get_ns() - calib_ns, dc) : 0;
 }
 
 static int status_show(struct seq_file *m, void *v)
@@ -618,10 +628,14 @@ static int __init kho_in_snapshot(void)
 	const void *fdt = kho_in.fdt;
 	int node;
 
+	calib_cycles = get_cycles();
+	calib_ns = ktime_get_ns();
 	if (kho_in.state != KHO_IN_ACCEPTED)
 		return 0;
-	in_fdt.data = (void *)fdt;
-	in_fdt.size = fdt_totalsize(fdt);
+	/* the page itself is wiped and freed once the handover is consumed */
+	in_fdt.data = kmemdup(fdt, fdt_totalsize(fdt), GFP_KERNEL);
+	if (in_fdt.data)
+		in_fdt.size = fdt_totalsize(fdt);
 	fdt_for_each_subnode(node, fdt, 0) {
 		const char *name = fdt_get_name(fdt, node, NULL);
 		struct kho_dbg_blob *b;

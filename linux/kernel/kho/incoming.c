@@ -24,12 +24,16 @@
  *    page out of the buddy allocator with memblock_reserve(), leaves
  *    scratch-only mode and makes scratch CMA again.
  * 4. Drivers take their memory back with kho_retrieve_subtree(),
- *    kho_restore_folio() and kho_restore_pages(). A restore clears the
- *    block's bit in the incoming tracker, so a block is restored once.
- * 5. At late_initcall_sync, every block nobody restored is released to
- *    the buddy allocator, then the tracker's own pages; one log line says
- *    how much. Only the state tree page is kept, for debugfs. Built-in
- *    drivers therefore restore at late_initcall or earlier.
+ *    kho_restore_folio() and kho_restore_pages(), from core_initcall on
+ *    (with deferred struct page init, earlier restores are refused). A
+ *    restore clears the block's bit in the incoming tracker, so a block
+ *    is restored once.
+ * 5. At late_initcall_sync the handover is marked released (restores
+ *    from then on fail), the state tree page is wiped and freed (so a
+ *    stale ``kho_root=`` cannot name it again), and every block nobody
+ *    restored is cleared and released to the buddy allocator, then the
+ *    tracker's own pages; one log line says how much. Built-in drivers
+ *    therefore restore at late_initcall or earlier.
  *
  * If any check fails, the kernel prints one line saying why, ignores the
  * handover and boots as from cold (reserving fresh scratch when
@@ -70,6 +74,8 @@ static bool kho_bitmap_active __ro_after_init;
 
 static int __init kho_mode_setup(char *s)
 {
+	if (!s)
+		return -EINVAL;
 	if (!strcmp(s, "memblock"))
 		kho_mode_memblock = true;
 	else if (!strcmp(s, "bitmap"))
@@ -82,7 +88,7 @@ early_param("kho_mode", kho_mode_setup);
 
 static int __init kho_root_setup(char *s)
 {
-	return kstrtoull(s, 0, &kho_root_param);
+	return s ? kstrtoull(s, 0, &kho_root_param) : -EINVAL;
 }
 early_param("kho_root", kho_root_setup);
 
@@ -260,14 +266,74 @@ static bool __init block_ok(phys_addr_t start, phys_addr_t size, void *ctx)
 	return start >= kend || start + size <= ktext;
 }
 
+/*
+ * memblock_reserve() of every tracker page and, in memblock mode, of every
+ * preserved block; @left counts down what the undo walk gives back.
+ */
+struct reserve_ctx {
+	unsigned long done;
+	unsigned long left;
+	bool undo;
+};
+
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+/* fault injection: the Nth reservation of the handover fails */
+static unsigned long kho_fail_reserve __initdata;
+core_param(kho_debug_fail_reserve, kho_fail_reserve, ulong, 0);
+#else
+#define kho_fail_reserve 0UL
+#endif
+
+static int __init reserve_range(phys_addr_t base, phys_addr_t size,
+				struct reserve_ctx *c)
+{
+	if (c->undo) {
+		if (!c->left)
+			return 1;
+		c->left--;
+		return memblock_phys_free(base, size);
+	}
+	if (kho_fail_reserve && c->done + 1 == kho_fail_reserve)
+		return -ENOMEM;
+	if (memblock_reserve(base, size))
+		return -ENOMEM;
+	c->done++;
+	return 0;
+}
+
 static int __init reserve_node(phys_addr_t phys, void *arg)
 {
-	return memblock_reserve(phys, PAGE_SIZE);
+	return reserve_range(phys, PAGE_SIZE, arg);
 }
 
 static int __init reserve_blk(unsigned long pfn, unsigned int order, void *a)
 {
-	return memblock_reserve(PFN_PHYS(pfn), PAGE_SIZE << order);
+	return reserve_range(PFN_PHYS(pfn), PAGE_SIZE << order, a);
+}
+
+/*
+ * Reserve the tracker's pages, the state tree's, and in memblock mode
+ * every preserved block. If memblock runs out of room half-way, give
+ * back what was reserved, in the same order, so a refused handover
+ * leaks nothing.
+ */
+static int __init reserve_handover(phys_addr_t root, bool blocks)
+{
+	struct reserve_ctx c = { };
+	int err;
+
+	err = kho_tracker_walk_nodes(&kho_in.tracker, reserve_node, &c) ?:
+	      reserve_range(root, PAGE_SIZE, &c);
+	if (!err && blocks)
+		err = kho_tracker_walk(&kho_in.tracker, 0, reserve_blk, &c);
+	if (!err)
+		return 0;
+	c.undo = true;
+	c.left = c.done;
+	if (kho_tracker_walk_nodes(&kho_in.tracker, reserve_node, &c) != 1 &&
+	    reserve_range(root, PAGE_SIZE, &c) != 1 && blocks)
+		kho_tracker_walk(&kho_in.tracker, 0, reserve_blk, &c);
+	return err;
 }
 
 static const char *__init accept(void)
@@ -290,14 +356,10 @@ static const char *__init accept(void)
 	kho_in.fdt = phys_to_virt(root);
 
 	/* All checked: nothing below can fail on handover content. */
-	if (kho_tracker_walk_nodes(&kho_in.tracker, reserve_node, NULL) ||
-	    memblock_reserve(root, PAGE_SIZE))
-		return "out of memblock space for the preserved map";
 	t0 = get_cycles();
-	if (kho_mode_memblock) {
-		if (kho_tracker_walk(&kho_in.tracker, 0, reserve_blk, NULL))
-			return "out of memblock space for the preserved map";
-	} else {
+	if (reserve_handover(root, kho_mode_memblock))
+		return "out of memblock space for the preserved map";
+	if (!kho_mode_memblock) {
 		/* memblock stays scratch-only until memory is released */
 		kho_tracker_set_hints(&kho_in.tracker);
 		kho_bitmap_active = true;
@@ -404,9 +466,52 @@ unsigned long __init kho_next_preserved(unsigned long start,
 	return pfn;
 }
 
+/*
+ * Restores and lookups hold it for reading while they use the received
+ * tracker; the release of unclaimed memory takes it for writing once, to
+ * set @released, and owns the tracker from then on.
+ */
+static DECLARE_RWSEM(kho_in_sem);
+
+/* Under kho_in_sem: the received tracker may be used. */
 static bool incoming_usable(void)
 {
 	return kho_in.state == KHO_IN_ACCEPTED && !kho_in.released;
+}
+
+/*
+ * With deferred struct page init, the struct pages of preserved memory
+ * may not be initialised yet, and deferred init would later initialise a
+ * restored block's pages again and free it if its bit is clear: restores
+ * wait until page_alloc_init_late() is done, which is before any
+ * initcall but early ones.
+ */
+static bool struct_pages_ready(void)
+{
+#ifdef CONFIG_DEFERRED_STRUCT_PAGE_INIT
+	if (static_branch_unlikely(&deferred_pages)) {
+		pr_warn_ratelimited("restore refused: struct pages are not initialised yet (restore at core_initcall or later)\n");
+		return false;
+	}
+#endif
+	return true;
+}
+
+/* Take the received tracker for a restore; false: no handover (any more). */
+static bool restore_begin(void)
+{
+	if (kho_in.state != KHO_IN_ACCEPTED || !struct_pages_ready())
+		return false;
+	down_read(&kho_in_sem);
+	if (incoming_usable())
+		return true;
+	up_read(&kho_in_sem);
+	return false;
+}
+
+static void restore_end(void)
+{
+	up_read(&kho_in_sem);
 }
 
 /**
@@ -425,9 +530,12 @@ int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size)
 {
 	int err;
 
-	if (!incoming_usable())
+	if (kho_in.state != KHO_IN_ACCEPTED)
 		return -ENOENT;
-	err = kho_fdt_get_subtree(kho_in.fdt, name, phys, size);
+	down_read(&kho_in_sem);
+	err = incoming_usable() ?
+	      kho_fdt_get_subtree(kho_in.fdt, name, phys, size) : -ENOENT;
+	up_read(&kho_in_sem);
 	if (!err && (!*size || *phys + *size < *phys ||
 		     !pfn_valid(PHYS_PFN(*phys)) ||
 		     !pfn_valid(PHYS_PFN(*phys + *size - 1))))
@@ -436,27 +544,39 @@ int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size)
 }
 EXPORT_SYMBOL_GPL(kho_retrieve_subtree);
 
-/* Turn a reserved, preserved block back into pages the kernel owns. */
+/*
+ * Turn a reserved, preserved block back into pages the kernel owns, each
+ * page counted in its own zone's managed pages (a block of a run may
+ * straddle a zone boundary that is not aligned to its order).
+ */
 static void restore_block(struct page *page, unsigned int order, bool folio)
 {
-	unsigned long i, nr = 1UL << order;
+	unsigned long i, nr = 1UL << order, from = 0;
 
 	for (i = 0; i < nr; i++) {
 		ClearPageReserved(page + i);
 		set_page_count(page + i, folio && i ? 0 : 1);
+		if (i + 1 == nr || page_zone(page + i + 1) != page_zone(page + i)) {
+			adjust_managed_page_count(page + from, i + 1 - from);
+			from = i + 1;
+		}
 	}
 	if (folio && order)
 		prep_compound_page(page, order);
-	adjust_managed_page_count(page, nr);
 }
 
 /**
  * kho_restore_folio() - take back a folio the previous kernel preserved
  * @phys: its physical address
  *
+ * Safe against concurrent restores and against the release of unclaimed
+ * memory: a restore that loses the race with the release gets NULL. With
+ * deferred struct page init, restores before page_alloc_init_late() (from
+ * an early_initcall) are refused with a warning.
+ *
  * Return: the folio, with the order it was preserved with and a reference
  * count of one, or NULL if no folio was preserved at @phys (or it was
- * already restored, or there is no handover).
+ * already restored, or there is no handover, or it was released).
  */
 struct folio *kho_restore_folio(phys_addr_t phys)
 {
@@ -464,13 +584,16 @@ struct folio *kho_restore_folio(phys_addr_t phys)
 	struct page *page;
 	int order;
 
-	if (!incoming_usable() || !PAGE_ALIGNED(phys))
+	if (!PAGE_ALIGNED(phys) || !restore_begin())
 		return NULL;
 	order = kho_tracker_lookup(&kho_in.tracker, pfn, &start);
-	if (order < 0 || start != pfn)
+	if (order < 0 || start != pfn ||
+	    kho_tracker_clear(&kho_in.tracker, pfn, order))
+		order = -ENOENT;
+	restore_end();
+	if (order < 0)
 		return NULL;
-	if (kho_tracker_clear(&kho_in.tracker, pfn, order))
-		return NULL;
+	/* its bit is clear: the block is ours, the release will not see it */
 	page = pfn_to_page(pfn);
 	restore_block(page, order, true);
 	return page_folio(page);
@@ -493,13 +616,15 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr)
 	unsigned long pfn = PHYS_PFN(phys), end = pfn + nr, p, start;
 	unsigned int order;
 
-	if (!incoming_usable() || !PAGE_ALIGNED(phys) || !nr || end < pfn)
+	if (!PAGE_ALIGNED(phys) || !nr || end < pfn || !restore_begin())
 		return NULL;
 	for (p = pfn; p < end; p += 1UL << order) {
 		order = kho_block_order(p, end - p);
 		if (kho_tracker_lookup(&kho_in.tracker, p, &start) != order ||
-		    start != p)
+		    start != p) {
+			restore_end();
 			return NULL;
+		}
 	}
 	for (p = pfn; p < end; p += 1UL << order) {
 		order = kho_block_order(p, end - p);
@@ -510,9 +635,11 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr)
 				order = kho_block_order(p, end - p);
 				kho_tracker_set(&kho_in.tracker, p, order);
 			}
+			restore_end();
 			return NULL;
 		}
 	}
+	restore_end();
 	for (p = pfn; p < end; p += 1UL << order) {
 		order = kho_block_order(p, end - p);
 		restore_block(pfn_to_page(p), order, false);
@@ -529,8 +656,15 @@ EXPORT_SYMBOL_GPL(kho_restore_pages);
  */
 bool kho_is_incoming_preserved(unsigned long pfn)
 {
-	return incoming_usable() &&
-	       kho_tracker_lookup(&kho_in.tracker, pfn, NULL) >= 0;
+	bool ret;
+
+	if (kho_in.state != KHO_IN_ACCEPTED)
+		return false;
+	down_read(&kho_in_sem);
+	ret = incoming_usable() &&
+	      kho_tracker_lookup(&kho_in.tracker, pfn, NULL) >= 0;
+	up_read(&kho_in_sem);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(kho_is_incoming_preserved);
 
@@ -538,6 +672,8 @@ static int release_blk(unsigned long pfn, unsigned int order, void *arg)
 {
 	unsigned long *pages = arg, i;
 
+	/* clear, then free: the tracker never names a page the buddy has */
+	kho_tracker_clear(&kho_in.tracker, pfn, order);
 	for (i = 0; i < (1UL << order); i++)
 		free_reserved_page(pfn_to_page(pfn + i));
 	*pages += 1UL << order;
@@ -555,6 +691,21 @@ static int collect_node(phys_addr_t phys, void *arg)
 }
 
 /*
+ * The received state tree, once consumed, must not be taken for a valid
+ * handover again: a stale kho_root= naming it in a later generation
+ * would describe memory since reused. Wipe its magic and free the page
+ * (debugfs keeps its own copy).
+ */
+static void __init consume_state_tree(void)
+{
+	void *fdt = kho_in.fdt;
+
+	kho_in.fdt = NULL;
+	fdt_set_magic(fdt, 0);
+	free_reserved_page(virt_to_page(fdt));
+}
+
+/*
  * The documented point where preserved memory nobody restored goes back
  * to the buddy allocator: after every built-in initcall had its chance.
  */
@@ -565,10 +716,14 @@ static int __init kho_release_unclaimed(void)
 
 	if (kho_in.state != KHO_IN_ACCEPTED)
 		return 0;
+	/* no restore runs after this, none can start: the tracker is ours */
+	down_write(&kho_in_sem);
+	kho_in.released = true;
+	up_write(&kho_in_sem);
+	consume_state_tree();
 	kho_tracker_walk(&kho_in.tracker, 0, release_blk, &pages);
 	c.cap = kho_in.nodes;
 	c.a = kvmalloc_array(c.cap, sizeof(*c.a), GFP_KERNEL);
-	kho_in.released = true;
 	if (c.a) {
 		kho_tracker_walk_nodes(&kho_in.tracker, collect_node, &c);
 		for (i = 0; i < min(c.n, c.cap); i++)
