@@ -75,6 +75,8 @@ int kho_unpreserve_pages(struct page *page, unsigned long nr);
 int kho_preserved_order(unsigned long pfn, unsigned long *start);
 int kho_add_subtree(const char *name, void *blob, size_t size);
 int kho_remove_subtree(const char *name);
+void kho_kexec_freeze(void);
+void kho_kexec_thaw(void);
 #else
 static inline bool kho_is_enabled(void)
 {
@@ -182,6 +184,14 @@ static inline int kho_add_subtree(const char *name, void *blob, size_t size)
 static inline int kho_remove_subtree(const char *name)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline void kho_kexec_freeze(void)
+{
+}
+
+static inline void kho_kexec_thaw(void)
+{
 }
 #endif /* CONFIG_KEXEC_HANDOVER */
 
