@@ -154,9 +154,67 @@ KHO = [
 ]
 
 
+HASH_RE = re.compile(r"\] (\S[^:\]]* hash table entries): (\d+)")
+
+
+def by_generation(res):
+    """The serial log cut into generations at each "Linux version"."""
+    gens = []
+    for line in res.log:
+        if "Linux version" in line:
+            gens.append([])
+        if gens:
+            gens[-1].append(line)
+    return gens
+
+
+def same_hash_tables(res):
+    """System hash tables are sized from RAM, not from scratch: every
+    generation booted by a handover sizes them as the cold boot did."""
+    tables = [dict(m.groups() for m in map(HASH_RE.search, g) if m)
+              for g in by_generation(res)]
+    if len(tables) < 2 or not tables[0]:
+        yield (False, "hash table sizes logged in every generation",
+               ["%d generations, %s" % (len(tables), tables[:1])])
+        return
+    for gen, t in enumerate(tables[1:], 2):
+        diff = ["%s: %s cold, %s in gen%d" % (k, v, t.get(k), gen)
+                for k, v in sorted(tables[0].items()) if t.get(k) != v]
+        yield (not diff, "gen%d sizes its %d hash tables as the cold boot "
+               "did" % (gen, len(tables[0])), diff)
+
+
+def no_leak_on_refusal(res):
+    """A handover refused half-way through its reservations leaks none:
+    the refused generation has the cold boot's MemTotal."""
+    try:
+        a = int(res.info[1]["memtotal_kb"])
+        b = int(res.info[2]["memtotal_kb"])
+    except (KeyError, ValueError):
+        yield (False, "MemTotal reported in generations 1 and 2",
+               ["info: %s" % res.info])
+        return
+    yield (abs(a - b) <= 1024, "refused generation has the cold boot's "
+           "MemTotal (%d kB vs %d kB)" % (b, a), [])
+
+
+def log_has(text, what, gen):
+    """Generation @gen logged one line containing @text."""
+    def check(res):
+        gens = by_generation(res)
+        hits = [ln for ln in gens[gen - 1] if text in ln] \
+            if len(gens) >= gen else []
+        yield (len(hits) == 1, "gen%d: %s: one log line (%d)" %
+               (gen, what, len(hits)), hits[:5])
+    return check
+
+
 def kho_variants():
     for name, run in KHO:
-        yield {"name": name, "run": dict(run, smp=2)}
+        sc = {"name": name, "run": dict(run, smp=2)}
+        if name == "kho-chain":
+            sc["extra"] = same_hash_tables
+        yield sc
     for name, run in KHO:
         r = dict(run, smp=2, name=run["name"] + "@memblock")
         r["append"] = run["append"] + " kho_mode=memblock"
@@ -166,8 +224,15 @@ def kho_variants():
                  variant="deferred", qemu_extra=NUMA, boot_timeout=300)
         sc = {"name": name + "-deferred-numa", "run": r}
         if name == "kho-chain":
-            sc["extra"] = kaslr_moved
+            sc["extra"] = both(kaslr_moved, same_hash_tables)
         yield sc
+
+
+def both(*checks):
+    def check(res):
+        for c in checks:
+            yield from c(res)
+    return check
 
 
 def kaslr_moved(res):
@@ -250,8 +315,50 @@ SCENARIOS = [
     {"name": "kho-user-space",
      "run": dict(name="kho@user", gens=3, mem="1G", smp=2,
                  append="kho=on rig.blob=1 rig.dump=1 rig.badload=1 "
+                        "rig.fdtnames=1 "
                         "rig.next2.rig.loader=user rig.next3.rig.blob=-"),
      "extra": dts_parses},
+    # preserves the next kernel would refuse are refused at preserve
+    # time (6 GiB: RAM has a hole below 4 GiB), and the handover stays
+    # valid for everyone else
+    {"name": "kho-preserve-refusals",
+     "run": dict(name="kho@refusals", gens=2, mem="6G", smp=2,
+                 boot_timeout=300,
+                 append="kho=on test_kho_harden.refusals=1 rig.hole=1"),
+     "extra": log_has("it is in scratch", "scratch refusal warned once", 1)},
+    {"name": "kho-release-race",
+     "run": dict(name="kho@race", gens=3, mem="1G", smp=2,
+                 append="kho=on test_kho_harden.race=500")},
+    # an early_initcall restore on the deferred-init kernel is refused
+    {"name": "kho-early-restore-deferred-numa",
+     "run": dict(name="kho@early", gens=2, mem="6G", smp=2,
+                 variant="deferred", qemu_extra=NUMA, boot_timeout=300,
+                 append="kho=on test_kho_harden.early=1"),
+     "extra": log_has("restore refused: struct pages",
+                      "early restore refusal logged", 2)},
+    {"name": "kho-edit-during-kexec",
+     "run": dict(name="kho@edit", gens=3, mem="512M", smp=2,
+                 append="kho=on rig.editkexec=2")},
+    # "kho_mode" and "kho_root" without a value must not crash early boot
+    {"name": "kho-bare-params",
+     "run": dict(name="kho@bare", gens=2, mem="512M", smp=2,
+                 append="kho=on kho_mode kho_root")},
+    # a kho_root= naming a handover already consumed is refused
+    {"name": "kho-stale-root",
+     "run": dict(name="kho@stale", gens=3, mem="1G", smp=2,
+                 append="kho=on rig.loader=kexec-tools "
+                        "rig.next2.rig.stale_root=1 "
+                        "rig.next3.rig.expect=refused "
+                        "rig.next3.rig.expect_reason=does_not_point")},
+    # reserving the handover fails half-way (fault injection): refused,
+    # and what was reserved is given back
+    {"name": "kho-reserve-fails-memblock",
+     "run": dict(name="kho@reservefail", gens=2, mem="1G", smp=2,
+                 append="kho=on rig.next.kho_mode=memblock "
+                        "rig.next.kho_debug_fail_reserve=30 "
+                        "rig.next.rig.expect=refused "
+                        "rig.next.rig.expect_reason=out_of_memblock"),
+     "extra": no_leak_on_refusal},
     {"name": "kho-outgoing-faults",
      "run": dict(name="kho@faults", gens=2, mem="1G", smp=2,
                  append="kho=on rig.faults=1")},

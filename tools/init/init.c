@@ -151,7 +151,8 @@ int rig_kexec_file(void)
 	}
 	if (rig_param("rig.loader", tmp, 16) && !strcmp(tmp, "user"))
 		return rig_kexec_user(next, sizeof(next));
-	if (rig_param("rig.loader", tmp, 16) && !strcmp(tmp, "kexec-tools"))
+	if ((rig_param("rig.loader", tmp, 16) && !strcmp(tmp, "kexec-tools")) ||
+	    rig_param_long("rig.stale_root", 0))
 		return rig_kexec_tools(next, sizeof(next));
 	memcpy(tmp, next, sizeof(tmp));
 	cmdline_set(next, sizeof(next), tmp, "rig.via", NULL);

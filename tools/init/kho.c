@@ -81,6 +81,7 @@ int scenario_kho(void)
 		return -1;
 	}
 	scenario_user();
+	scenario_harden();
 	if (!rig_param("rig.expect", want, sizeof(want)))
 		strcpy(want, rig.gen == 1 ? "none" : "accepted");
 	kv_get(kho, "incoming", state, sizeof(state));

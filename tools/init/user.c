@@ -27,6 +27,8 @@
  *                     unloads kexec images; the next generation verifies
  *   rig.loader=user|kexec-tools   load the next generation with
  *                     kexec_load through khoctl or kexec-tools
+ *   rig.stale_root=1  load with kexec-tools, passing the kho_root= this
+ *                     kernel was booted with (consumed) instead of its own
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -483,9 +485,11 @@ int rig_kexec_tools(char *next, size_t len)
 			 "--initrd=/sys/firmware/initrd", append, mmin, mmax,
 			 NULL };
 
+	/* rig.stale_root=1: hand over the root this kernel received instead */
 	if (rig_read_file("/sys/kernel/debug/kho/status", status,
 			  sizeof(status) - 1) < 0 ||
-	    !kv_get(status, "root", root, sizeof(root))) {
+	    !kv_get(status, rig_param_long("rig.stale_root", 0) ?
+		    "incoming_root" : "root", root, sizeof(root))) {
 		rig_tap(0, "kexec-tools: cannot read kho/status");
 		return -1;
 	}
