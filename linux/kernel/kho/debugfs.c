@@ -186,16 +186,20 @@ static ssize_t add_write(struct file *f, const char __user *ubuf, size_t len,
 	err = -EFBIG;
 	if (size > PAGE_SIZE)
 		goto out;
-	/* A blob that says it is an FDT must be one. */
-	err = -EINVAL;
-	if (size >= sizeof(fdt32_t) && fdt_magic(data) == FDT_MAGIC &&
-	    fdt_check_full(data, size))
-		goto out;
 	err = -ENOMEM;
 	page = (void *)get_zeroed_page(GFP_KERNEL);
 	if (!page)
 		goto out;
 	memcpy(page, data, size);
+	/*
+	 * A blob that says it is an FDT must be one. Checked in the page,
+	 * which is aligned as libfdt wants: the data in the write buffer
+	 * follows the name and may be at any offset.
+	 */
+	err = -EINVAL;
+	if (size >= sizeof(fdt32_t) && fdt_magic(page) == FDT_MAGIC &&
+	    fdt_check_full(page, size))
+		goto out;
 
 	mutex_lock(&user_lock);
 	err = kho_preserve_folio(virt_to_folio(page));
