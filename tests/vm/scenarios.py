@@ -218,7 +218,10 @@ def kho_variants():
     for name, run in KHO:
         r = dict(run, smp=2, name=run["name"] + "@memblock")
         r["append"] = run["append"] + " kho_mode=memblock"
-        yield {"name": name + "-memblock", "run": r}
+        sc = {"name": name + "-memblock", "run": r}
+        if name == "kho-chain":
+            sc["extra"] = same_hash_tables
+        yield sc
     for name, run in KHO:
         r = dict(run, smp=2, name=run["name"] + "@deferred", mem="6G",
                  variant="deferred", qemu_extra=NUMA, boot_timeout=300)
