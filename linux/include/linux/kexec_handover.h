@@ -13,9 +13,14 @@ struct folio;
 struct page;
 struct kexec_buf;
 struct kexec_segment;
+struct notifier_block;
 struct resource;
 
 #define KHO_MAX_SCRATCH		16
+
+/* actions of the freeze notifiers, see kho_register_freeze_notifier() */
+#define KHO_FREEZE		1
+#define KHO_THAW		2
 #define KHO_SETUP_MAGIC		0x5055544553484f4bULL	/* "KHOSETUP" */
 #define KHO_SETUP_VERSION	1
 
@@ -75,7 +80,8 @@ int kho_unpreserve_pages(struct page *page, unsigned long nr);
 int kho_preserved_order(unsigned long pfn, unsigned long *start);
 int kho_add_subtree(const char *name, void *blob, size_t size);
 int kho_remove_subtree(const char *name);
-void kho_kexec_freeze(void);
+int kho_register_freeze_notifier(struct notifier_block *nb);
+int kho_kexec_freeze(void);
 void kho_kexec_thaw(void);
 #else
 static inline bool kho_is_enabled(void)
@@ -186,8 +192,14 @@ static inline int kho_remove_subtree(const char *name)
 	return -EOPNOTSUPP;
 }
 
-static inline void kho_kexec_freeze(void)
+static inline int kho_register_freeze_notifier(struct notifier_block *nb)
 {
+	return -EOPNOTSUPP;
+}
+
+static inline int kho_kexec_freeze(void)
+{
+	return 0;
 }
 
 static inline void kho_kexec_thaw(void)

@@ -33,6 +33,7 @@
 #include <linux/kexec_handover.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/notifier.h>
 #include <linux/printk.h>
 #include <linux/string.h>
 
@@ -343,19 +344,54 @@ int kho_remove_subtree(const char *name)
 }
 EXPORT_SYMBOL_GPL(kho_remove_subtree);
 
+static BLOCKING_NOTIFIER_HEAD(kho_freeze_chain);
+
 /**
- * kho_kexec_freeze() - hold the state tree still for a kexec reboot
+ * kho_register_freeze_notifier() - be told when a kexec reboot starts
+ * @nb: called with %KHO_FREEZE when the reboot starts, and %KHO_THAW if
+ *	it does not happen after all (another notifier failed, or the kexec
+ *	returned)
+ *
+ * For clients whose state can change until the reboot (live update
+ * sessions): on %KHO_FREEZE they write their last state into preserved
+ * memory, without allocating; returning an error (notifier_from_errno())
+ * fails the reboot. The state tree cannot be edited meanwhile.
+ *
+ * Return: 0.
+ */
+int kho_register_freeze_notifier(struct notifier_block *nb)
+{
+	return blocking_notifier_chain_register(&kho_freeze_chain, nb);
+}
+
+/**
+ * kho_kexec_freeze() - hold the handover still for a kexec reboot
  *
  * Called by kernel_kexec() before other CPUs are stopped: waits for an
  * edit of the state tree in progress and blocks every later one, so the
- * page handed over is always a whole FDT. Preserving and unpreserving
- * need no such lock: each bit and each tracker node is published
- * atomically.
+ * page handed over is always a whole FDT, then lets the freeze notifiers
+ * record their last state. Preserving and unpreserving need no such
+ * lock: each bit and each tracker node is published atomically.
+ *
+ * Return: 0, or a freeze notifier's error: the reboot must not happen
+ * (everything is thawed again).
  */
-void kho_kexec_freeze(void)
+int kho_kexec_freeze(void)
 {
-	if (kho_is_enabled())
-		mutex_lock(&kho_out.tree.lock);
+	int err;
+
+	if (!kho_is_enabled())
+		return 0;
+	mutex_lock(&kho_out.tree.lock);
+	err = blocking_notifier_call_chain_robust(&kho_freeze_chain,
+						  KHO_FREEZE, KHO_THAW, NULL);
+	err = notifier_to_errno(err);
+	if (err) {
+		mutex_unlock(&kho_out.tree.lock);
+		pr_err("kexec refused: a client could not freeze its state (%d)\n",
+		       err);
+	}
+	return err;
 }
 
 /**
@@ -363,8 +399,10 @@ void kho_kexec_freeze(void)
  */
 void kho_kexec_thaw(void)
 {
-	if (kho_is_enabled())
-		mutex_unlock(&kho_out.tree.lock);
+	if (!kho_is_enabled())
+		return;
+	blocking_notifier_call_chain(&kho_freeze_chain, KHO_THAW, NULL);
+	mutex_unlock(&kho_out.tree.lock);
 }
 
 /**
