@@ -309,12 +309,45 @@ def corruptions():
                        "rig.next2.rig.expect_error=blob")}
 
 
+# Live update (/dev/liveupdate, tools/init/liveupdate.c): the ioctl
+# contract, memfds across a 2-kexec chain, stress, corrupt records.
+LU_CORRUPTIONS = [
+    ("version", "session records refused: unknown format"),
+    ("session", "session 1 refused: bad number of files"),
+    ("pointer", "session 1 refused: file page not preserved"),
+]
+
+
+def liveupdate():
+    lu = "kho=on test_kho.size=16M rig.lu="
+    yield {"name": "liveupdate-contract",
+           "run": dict(name="kho@lu-contract", gens=1, mem="512M", smp=2,
+                       append=lu + "contract")}
+    # 256 MiB, 4 MiB with holes, sealed, 0 bytes, 1 page: 1 GiB VM
+    yield {"name": "liveupdate-chain",
+           "run": dict(name="kho@lu-chain", gens=3, mem="1G", smp=2,
+                       boot_timeout=300, append=lu + "chain rig.lu_list=1")}
+    yield {"name": "liveupdate-stress",
+           "run": dict(name="kho@lu-stress", gens=2, mem="1G", smp=2,
+                       boot_timeout=300, append=lu + "stress")}
+    for what, line in LU_CORRUPTIONS:
+        yield {"name": "liveupdate-corrupt-" + what,
+               "run": dict(name="kho@lu-corrupt-" + what, gens=3,
+                           mem="512M", smp=2,
+                           append=lu + "corrupt rig.lu_corrupt=" + what),
+               "extra": log_has(line, "damaged session records refused",
+                                2)}
+    yield {"name": "liveupdate-khoctl",
+           "run": dict(name="kho@lu-khoctl", gens=2, mem="512M", smp=2,
+                       append=lu + "khoctl rig.lu_list=1")}
+
+
 SCENARIOS = [
     {"name": "kunit",
      "run": dict(name="chain@kunit", gens=1, mem="512M", smp=2, kunit=True)},
     {"name": "chain",
      "run": dict(name="chain", gens=3, mem="512M", smp=2)},
-] + list(kho_variants()) + list(corruptions()) + [
+] + list(kho_variants()) + list(corruptions()) + list(liveupdate()) + [
     {"name": "kho-user-space",
      "run": dict(name="kho@user", gens=3, mem="1G", smp=2,
                  append="kho=on rig.blob=1 rig.dump=1 rig.badload=1 "

@@ -32,6 +32,7 @@ int rig_kexec_tools(char *next, size_t len);
 int rig_run(char *const argv[], char *out, size_t len);
 int scenario_user(void);
 void scenario_harden(void);
+void scenario_liveupdate(void);
 
 const char *cmdline_get(const char *cmdline, const char *key, char *buf,
 			size_t len);
