@@ -752,6 +752,27 @@ static const struct command commands[] = {
 	  "  --reuse-cmdline   start from /proc/cmdline (kho_root= dropped)\n"
 	  "  --dry-run         check and print everything, load nothing\n"
 	  "  --save DIR        (--user) also write the segments to DIR\n" },
+	{ "sessions", cmd_sessions, "[--raw]",
+	  "live update sessions: outgoing, incoming, files",
+	  "List the live update sessions: the outgoing ones (handed over at\n"
+	  "the next kexec if a process still holds them) with their files and\n"
+	  "sizes, and the incoming ones (from the previous kernel) with what\n"
+	  "was retrieved. Reads /sys/kernel/liveupdate/sessions: no debugfs.\n"
+	  "  --raw   print the kernel's listing as it is\n" },
+	{ "keep", cmd_keep, "NAME FILE... [--foreground]",
+	  "keep FILEs across the next kexec in session NAME",
+	  "Copy each FILE into a memfd, preserve them in a new live update\n"
+	  "session NAME, and stay in the background holding the session; the\n"
+	  "pid is printed. Then run 'kexec -e' (or 'khoctl exec'); killing the\n"
+	  "process drops the session. In the next kernel, 'khoctl take NAME'\n"
+	  "writes the files back. File names and modes are kept (token 0).\n"
+	  "  --foreground   hold the session in this process instead\n" },
+	{ "take", cmd_take, "NAME [DIR]",
+	  "write the files kept in session NAME into DIR",
+	  "After a kexec: retrieve session NAME (made by 'khoctl keep'), write\n"
+	  "its files into DIR (default: the current directory, created if\n"
+	  "missing) with their names and modes, then FINISH the session. On an\n"
+	  "error the session is not finished, so take can run again.\n" },
 	{ "exec", cmd_exec, "",
 	  "reboot into the loaded kernel (like kexec -e)",
 	  "Reboot into the loaded kernel now (like kexec -e).\n" },

@@ -61,6 +61,11 @@ int cmd_load(int argc, char **argv);
 char *build_cmdline(const char *proc_cmdline, const char *append,
 		    uint64_t kho_root);
 
+/* liveupdate.c: live update sessions (/dev/liveupdate, no debugfs) */
+int cmd_sessions(int argc, char **argv);
+int cmd_keep(int argc, char **argv);
+int cmd_take(int argc, char **argv);
+
 /* kexec_user.c: the kexec_load(2) path, x86_64 boot protocol */
 #define BZ_MAX_SEGMENTS	5
 

@@ -78,6 +78,10 @@ has() {
 	grep -qF -- "$1" "$T/out" || fail "stdout lacks '$1'"
 }
 
+hasre() {
+	grep -qE -- "$1" "$T/out" || fail "stdout lacks /$1/"
+}
+
 # poke FILE OFFSET HEXBYTES...: write bytes at an offset
 poke() {
 	local f=$1 off=$2 b s=
@@ -573,6 +577,60 @@ t_load_user_errors() {
 	one_error "no memory map for the next kernel"
 }
 
+# a fake /sys/kernel/liveupdate/sessions
+t_sessions() {
+	mkdir -p "$T/lsys/kernel/liveupdate"
+	cat > "$T/lsys/kernel/liveupdate/sessions" <<-EOF
+	incoming_records: accepted
+	outgoing lu-data files=2
+	  token=1 handler=memfd-v1 size=268435456
+	  token=2 handler=memfd-v1 size=4096
+	outgoing name with spaces files=0
+	outgoing lu-empty files=0
+	incoming lu-in files=1 state=open
+	  token=9223372036854775813 handler=memfd-v1 retrieved=yes
+	EOF
+	KHO_SYSFS=$T/lsys run sessions
+	expect 0 || return 1
+	hasre "lu-data +2 files" &&
+		hasre "token 1 +memfd-v1 +268435456 bytes \(256.0 MiB\)" &&
+		hasre "name with spaces +0 files" &&
+		hasre "lu-empty +0 files" && hasre "lu-in +1 file +open" &&
+		hasre "token 9223372036854775813 +memfd-v1 .* retrieved" &&
+		has "records accepted" &&
+		has "total: 3 outgoing sessions, 2 files, 256.0 MiB; 1 incoming sessions, 1 files" ||
+		return 1
+	KHO_SYSFS=$T/lsys run sessions --raw
+	expect 0 && cmp -s "$T/out" "$T/lsys/kernel/liveupdate/sessions" ||
+		fail "--raw is not the file" || return 1
+	KHO_SYSFS=$T/none run sessions
+	expect 1 && grep -q "missing (kernel without live update" "$T/err" ||
+		fail "no listing: one error line" || return 1
+	run sessions extra
+	expect 2
+}
+
+# keep/take argument checks (no /dev/liveupdate needed to refuse them)
+t_keep_take_usage() {
+	run keep
+	expect 2 || return 1
+	run keep name
+	expect 2 || return 1
+	run keep "$(printf '%070d' 0)" /etc/hostname
+	expect 2 || return 1
+	echo a > "$T/k1"
+	mkdir -p "$T/kd"
+	echo b > "$T/kd/k1"
+	run keep name "$T/k1" "$T/kd/k1"
+	expect 1 && grep -q "two files named k1" "$T/err" || return 1
+	run keep name "$T/kd/"
+	expect 1 || return 1
+	run take
+	expect 2 || return 1
+	run take a b c
+	expect 2
+}
+
 tests() {
 	t t_help "--help and COMMAND --help print usage, exit 0"
 	t t_usage "usage errors exit 2"
@@ -595,6 +653,8 @@ tests() {
 	t t_load_user "load --user: placement in the largest scratch area, segments" "$DTC"
 	t t_stub_disasm "load --user: entry stub disassembles as intended" "$DTC" objdump
 	t t_load_user_errors "load --user: too small scratch, not a bzImage, no memory map" "$DTC"
+	t t_sessions "sessions: live update listing from sysfs, --raw, missing"
+	t t_keep_take_usage "keep/take: usage errors, two files of one name"
 }
 
 echo "TAP version 13"
