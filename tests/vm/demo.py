@@ -6,6 +6,13 @@ Generation 1 cold-boots with kho=on; the chain test preserves 64 MiB of
 folios of random orders filled with address-derived data; each kexec'd
 generation restores every folio, checks order and every byte, and
 preserves them again (some freed, some new) for the next one.
+
+In the same chain a user program (the VM's /init, rig.lu=chain) keeps a
+256 MiB memfd, and a few small ones, in live update sessions
+(/dev/liveupdate): generation 1 preserves them and a child process holds
+the sessions through the kexec; generations 2 and 3 retrieve them, check
+size, file position, seals and every byte, and keep them again. The
+session listing (khoctl sessions) is shown before and after the kexec.
 """
 
 import os
@@ -22,8 +29,8 @@ def mib(b):
 def main():
     print("demo: booting generation 1 in QEMU (%s) with kho=on; it kexecs "
           "into 2, which kexecs into 3" % rig.accel())
-    res = rig.run("kho@demo", gens=3, mem="1G", smp=2,
-                  append="kho=on rig.status=1")
+    res = rig.run("kho@demo", gens=3, mem="1G", smp=2, boot_timeout=300,
+                  append="kho=on rig.status=1 rig.lu=chain rig.lu_list=1")
     print()
     print("%-4s %-24s %8s %8s   %-22s %-11s %s" %
           ("gen", "started by", "kernel", "to init", "preserved for next",
@@ -46,6 +53,32 @@ def main():
               (g, "before" if g == 1 else "after"))
         for ln in lines:
             print("    " + ln)
+    listings = {}
+    for line in res.log:
+        i = line.find("RIG: LUS")
+        if i < 0:
+            continue
+        word, _, rest = line[i + 5:].partition(" ")
+        if word == "LUS-BEGIN":
+            cur = listings.setdefault(rest.strip(), [])
+            cur.append([])
+        elif word == "LUS" and listings:
+            cur[-1].append(rest)
+    for g, when in (("gen1", "before the kexec: outgoing, held by a "
+                     "child process"),
+                    ("gen2", "after the kexec: incoming, retrieved and "
+                     "checked"),
+                    ("gen3", "after the second kexec")):
+        if g in listings:
+            print()
+            print("khoctl sessions in generation %s (%s):" % (g[3:], when))
+            for ln in listings[g][0]:
+                print("    " + ln)
+    print()
+    print("the 256 MiB memfd (session lu-data, token 3):")
+    for ok, desc in res.checks:
+        if "lu-data 3" in desc:
+            print("  %s %s" % ("ok    " if ok else "FAILED", desc))
     print()
     for ok, desc in res.checks:
         print("  %s %s" % ("ok    " if ok else "FAILED", desc))
@@ -58,7 +91,8 @@ def main():
         print("demo: FAILED; last lines of the log:")
         print("\n".join(res.tail()))
         return 1
-    print("demo: OK: the test data survived two KHO kexecs, every byte checked")
+    print("demo: OK: the test data and a 256 MiB memfd survived two KHO "
+          "kexecs, every byte checked")
     return 0
 
 
