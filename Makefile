@@ -5,6 +5,8 @@
 #   make test     build, run all tests (T=name runs only matching ones)
 #   make bench    tracker (user space) and VM benchmarks (bench/results/);
 #                 BENCH_ARGS="--sizes 256M,1G --mem 4G" for the VM one
+#   make bench-liveupdate  a 1 GiB memfd kept by live update vs written to
+#                 a virtio-blk disk and read back (bench/vm/liveupdate.py)
 #   make fuzz     fuzz the handover validator for 10 minutes (SECONDS=)
 #   make fuzz-seeds  capture real handovers in the VM into the fuzz
 #                 target's seed corpus (tests/fuzz/vm-corpus/)
@@ -17,7 +19,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test demo bench fuzz fuzz-seeds check series clean distclean
+.PHONY: all deps tree kernel initramfs test demo bench bench-liveupdate fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -44,6 +46,9 @@ demo: initramfs
 bench: initramfs
 	@$(MAKE) -s -C bench/tracker run
 	@python3 bench/vm/run.py $(BENCH_ARGS)
+
+bench-liveupdate: initramfs
+	@python3 bench/vm/liveupdate.py $(LU_BENCH_ARGS)
 
 fuzz: tree
 	@$(MAKE) -s -C tests/fuzz run SECONDS=$(or $(SECONDS),600)
