@@ -401,17 +401,22 @@ static int check_memfd(const struct lu_memfd *m, int fd, int datagen)
 }
 
 /* Fork a child that holds @fds open (until the kexec); close ours. */
-static int lu_dev = -1;
-
 static void hand_to_holder(int *fds, int n, const char *what)
 {
 	pid_t pid = fork();
 	int i;
 
 	if (pid == 0) {
-		/* only the sessions: /dev/liveupdate stays free for others */
-		if (lu_dev >= 0)
-			close(lu_dev);
+		/*
+		 * Only the sessions: /dev/liveupdate stays free for others,
+		 * incoming sessions and memfds stay with the parent.
+		 */
+		for (int fd = 3; fd < 8192; fd++) {
+			for (i = 0; i < n && fds[i] != fd; i++)
+				;
+			if (i == n)
+				close(fd);
+		}
 		for (;;)
 			pause();
 	}
@@ -1234,7 +1239,7 @@ void scenario_liveupdate(void)
 
 	if (!rig_param("rig.lu", what, sizeof(what)))
 		return;
-	dev = lu_dev = lu_open();
+	dev = lu_open();
 	rig_tap(dev >= 0, "open " DEV ": %s", res(dev));
 	if (dev < 0)
 		return;
