@@ -948,7 +948,7 @@ static void stress(int dev)
 static void corrupt(int dev)
 {
 	char what[16];
-	int s[2], i, r, fd, n = 0, bad = 0;
+	int s[2], i, r, fd, n = 0, bad = 0, err;
 	long nfiles = 100;	/* more than a session page holds */
 	const char *names[2] = { "lu-c1", "lu-c2" };
 
@@ -997,7 +997,7 @@ static void corrupt(int dev)
 			return;
 		}
 	}
-	for (i = 0; i < nfiles; i++) {
+	for (i = 0, err = 0; i < nfiles; i++) {
 		fd = memfd_create("c1", MFD_CLOEXEC);
 		if (fd < 0 || ftruncate(fd, PAGE) ||
 		    write_pattern(fd, 0, PAGE, 1000 + i, 0))
@@ -1005,13 +1005,18 @@ static void corrupt(int dev)
 		r = lu_preserve(s[0], fd, 1000 + i);
 		close(fd);
 		n += !r;
+		err = err ?: r;
 	}
 	fd = memfd_create("c2", MFD_CLOEXEC);
 	if (fd >= 0 && !ftruncate(fd, 2 * PAGE) &&
-	    !write_pattern(fd, 0, 2 * PAGE, 1, 0))
-		n += !lu_preserve(s[1], fd, 1);
+	    !write_pattern(fd, 0, 2 * PAGE, 1, 0)) {
+		r = lu_preserve(s[1], fd, 1);
+		n += !r;
+		err = err ?: r;
+	}
 	close(fd);
-	rig_tap(n == nfiles + 1, "preserved %d memfds in lu-c1 and lu-c2", n);
+	rig_tap(n == nfiles + 1, "preserved %d of %ld memfds in lu-c1 and lu-c2 (first error: %s)",
+		n, nfiles + 1, res(err));
 	if (rig.gen == 1) {
 		r = rig_write_file(CORRUPT, what);
 		rig_tap(!r, "asked for the session records to be damaged: %s (%s)",

@@ -393,6 +393,10 @@ int cmd_keep(int argc, char **argv)
 		int null = open("/dev/null", O_RDWR);
 
 		setsid();
+		/* nothing but the session: no pipe of our caller stays open */
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != s && fd != null)
+				close(fd);
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
