@@ -22,7 +22,8 @@
  *              rest; gen 2 preserves again and gen 3 gets it (cold-boot
  *              semantics, then a clean handover)
  *   khoctl     gen 1: khoctl keep NAME FILE... (it daemonizes holding the
- *              session); gen 2: khoctl take NAME DIR, files compared
+ *              session); gen 2, with debugfs unmounted: khoctl sessions,
+ *              khoctl take NAME DIR, files compared
  *   bench      rig.lu_bench=SIZE: preserve + retrieve of a memfd of SIZE
  *              against writing it to /dev/vda (O_DIRECT) and reading it
  *              back; prints "RIG: gen=N kho lu_...=" figures
@@ -39,6 +40,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1090,6 +1092,10 @@ static void khoctl_keep_take(void)
 	}
 	if (rig.gen != 2)
 		return;
+	/* a host in lockdown mode has no debugfs: khoctl must not need it */
+	st = umount("/sys/kernel/debug");
+	rig_tap(!st, "debugfs unmounted for khoctl sessions and take: %s",
+		st ? strerror(errno) : "ok");
 	print_listing();
 	argv[1] = "take";
 	argv[2] = "lu-files";
@@ -1119,6 +1125,7 @@ static void khoctl_keep_take(void)
 	st = rig_run(argv, out, sizeof(out));
 	rig_tap(st == 1, "khoctl take lu-files a second time fails: exit %d: %s",
 		st, strtok(out, "\n") ?: "");
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 }
 
 /* ---- benchmark: preserve + retrieve vs a virtio-blk disk ---- */
