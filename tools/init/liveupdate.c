@@ -12,7 +12,8 @@
  *              sealed, each with a file position: gen 1 preserves them
  *              and a child holds the session fds through the kexec; every
  *              later generation retrieves and checks everything (size,
- *              position, seals, every byte, holes), re-preserves for the
+ *              position, seals, every byte, holes, the big one's pages
+ *              at the same physical addresses), re-preserves for the
  *              next one and FINISHes
  *   stress     2000 sessions, one of them with 500 memfds, across one
  *              kexec (rig.lu_sessions=, rig.lu_files= change the counts)
@@ -402,6 +403,76 @@ static int check_memfd(const struct lu_memfd *m, int fd, int datagen)
 	return fails + (bad != 0);
 }
 
+/*
+ * Zero copy: the physical pages of the big memfd, sampled through
+ * /proc/self/pagemap after preserving, are where the next kernel's
+ * retrieved memfd has its pages. The samples travel in a memfd of their
+ * own (session lu-more, token PFNS_TOKEN).
+ */
+#define NR_PFNS		64
+#define PFNS_TOKEN	100
+
+static int sample_pfns(int fd, uint64_t size, uint64_t *pfn)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY), i, err = 0;
+	uint64_t v, off;
+	uint8_t *p;
+
+	if (pm < 0)
+		return -errno;
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(pm);
+		return -errno;
+	}
+	for (i = 0; i < NR_PFNS && !err; i++) {
+		off = (size / PAGE) * i / NR_PFNS * PAGE;
+		(void)*(volatile uint8_t *)(p + off);
+		if (pread(pm, &v, 8, (uintptr_t)(p + off) / PAGE * 8) != 8 ||
+		    !(v >> 63))
+			err = -EIO;
+		pfn[i] = v & ((1ULL << 55) - 1);
+	}
+	munmap(p, size);
+	close(pm);
+	return err;
+}
+
+/* Sample the big memfd's pages into a new memfd preserved in session @s */
+static int preserve_pfns(int s, int big, uint64_t size)
+{
+	uint64_t pfn[NR_PFNS];
+	int fd, r = sample_pfns(big, size, pfn);
+
+	if (r)
+		return r;
+	fd = memfd_create("pfns", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, pfn, sizeof(pfn)) != sizeof(pfn))
+		r = -EIO;
+	else
+		r = lu_preserve(s, fd, PFNS_TOKEN);
+	close(fd);
+	return r;
+}
+
+static void check_pfns(int s, int big, uint64_t size)
+{
+	uint64_t want[NR_PFNS], got[NR_PFNS];
+	int fd = lu_retrieve_fd(s, PFNS_TOKEN), same = 0, i, r = -EIO;
+
+	if (fd >= 0 && pread(fd, want, sizeof(want), 0) == sizeof(want))
+		r = sample_pfns(big, size, got);
+	for (i = 0; !r && i < NR_PFNS; i++)
+		same += want[i] == got[i];
+	rig_tap(!r && same == NR_PFNS,
+		"zero copy: %d of %d sampled pages of the %llu-byte memfd are at the physical address they had before the kexec (%s)",
+		same, NR_PFNS, (unsigned long long)size, res(r));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Fork a child that holds @fds open (until the kexec); close ours. */
 static void hand_to_holder(int *fds, int n, const char *what)
 {
@@ -518,6 +589,14 @@ static int chain_preserve(int dev)
 				(unsigned long long)m->token);
 			fails++;
 		}
+		if (m->size >= NR_PFNS * PAGE && !m->holes && !m->rewrite) {
+			r = preserve_pfns(sfd[NR_CHAIN_SESS - 1], m->fd,
+					  m->size);
+			rig_tap(!r, "%s %llu: %d physical addresses sampled for the zero copy check: %s",
+				m->session, (unsigned long long)m->token,
+				NR_PFNS, res(r));
+			fails += r != 0;
+		}
 		/* the position at the reboot counts, not at the preserve */
 		lseek(m->fd, m->pos + rig.gen, SEEK_SET);
 		close(m->fd);
@@ -571,6 +650,9 @@ static int chain_check(int dev, int *sfd)
 			continue;
 		}
 		fails += check_memfd(m, m->fd, rig.gen - 1);
+		if (m->size >= NR_PFNS * PAGE && !m->holes && !m->rewrite &&
+		    sfd[NR_CHAIN_SESS - 1] >= 0)
+			check_pfns(sfd[NR_CHAIN_SESS - 1], m->fd, m->size);
 	}
 	for (j = 0; j < NR_CHAIN_SESS; j++) {
 		if (sfd[j] < 0)
