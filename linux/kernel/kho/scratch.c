@@ -19,12 +19,25 @@
  * - on NUMA machines, one area per node, for node-local early data.
  *
  * ``kho_scratch=`` overrides the sizes: ``kho_scratch=300%`` scales the
- * default, ``kho_scratch=32M,512M,64M`` gives low, global and per-node
- * sizes. Areas are aligned to whole MAX_PAGE_ORDER blocks (4 MiB on
- * x86), so no free buddy block mixes scratch and other memory; their
+ * default global area, ``kho_scratch=32M,512M,64M`` gives low, global and
+ * per-node sizes. Areas are aligned to whole MAX_PAGE_ORDER blocks (4 MiB
+ * on x86), so no free buddy block mixes scratch and other memory; their
  * pageblocks become MIGRATE_CMA, so the buddy allocator hands scratch out
- * only for movable allocations. Unmovable allocations, the ones drivers preserve, never
- * land there.
+ * only for movable allocations. Unmovable allocations, the ones drivers
+ * preserve, never land there.
+ *
+ * Because only movable allocations can use scratch, all scratch together
+ * is capped at half of the memory still free when it is reserved: the
+ * rest is left to unmovable allocations (slab, page tables, kernel
+ * stacks, and preserved memory itself, which must lie outside scratch).
+ * A MOVABLE:KERNEL ratio of 1:1 is well inside the 3:1 that memory
+ * hotplug documents as usually safe for ZONE_MOVABLE (CMA behaves the
+ * same way), which leaves room for what drivers preserve and for the
+ * next kernel's allocations. When low and global areas exceed the cap,
+ * the smaller keeps its size up to half of the cap and the larger gets
+ * the rest; per-node areas share what the two leave, in node order. A low
+ * area that does not fit below 4 GiB is halved until it does. Every size
+ * granted differently from the one requested is logged, with both sizes.
  *
  * On x86 the first megabyte is scratch too: the kernel reserves all of it
  * anyway, so it is never preserved, and the earliest allocations (below
@@ -112,12 +125,108 @@ static bool __init add_area(phys_addr_t addr, phys_addr_t size)
 	return true;
 }
 
+/* Sizes in log lines: scratch areas are whole MiB. */
+static unsigned long long __init mib(phys_addr_t size)
+{
+	return (unsigned long long)size >> 20;
+}
+
+/*
+ * Keep low + global within @cap: the smaller of the two keeps its size up
+ * to half of @cap, the larger gets the rest.
+ */
+static void __init cap_scratch(phys_addr_t *low, phys_addr_t *global,
+			       phys_addr_t cap, phys_addr_t align)
+{
+	phys_addr_t half = ALIGN_DOWN(cap / 2, align);
+	phys_addr_t l = *low, g = *global;
+
+	if (l + g <= cap)
+		return;
+	if (l <= g) {
+		l = min(l, half);
+		g = max(cap - l, align);
+	} else {
+		g = min(g, half);
+		l = cap - g;
+	}
+	pr_warn("scratch capped at %llu MiB, half of free memory (only movable allocations use scratch): requested low %llu MiB + global %llu MiB, granted %llu MiB + %llu MiB\n",
+		mib(cap), mib(*low), mib(*global), mib(l), mib(g));
+	*low = l;
+	*global = g;
+}
+
+/*
+ * The low area, below 4 GiB: when @size does not fit, halve it until it
+ * does. Return: the size reserved, 0 for none.
+ */
+static phys_addr_t __init reserve_low(phys_addr_t size, phys_addr_t align)
+{
+	phys_addr_t want = size, addr = 0;
+
+	for (; size >= align; size = ALIGN_DOWN(size / 2, align)) {
+		addr = memblock_phys_alloc_range(size, align, SZ_1M, SZ_4G);
+		if (addr)
+			break;
+	}
+	if (!addr) {
+		pr_warn("no room below 4 GiB for %llu MiB of low scratch; none reserved\n",
+			mib(want));
+		return 0;
+	}
+	if (size != want)
+		pr_warn("low scratch: requested %llu MiB, granted %llu MiB (no more room below 4 GiB)\n",
+			mib(want), mib(size));
+	add_area(addr, size);
+	return size;
+}
+
+/* One area per node while @left allows, in node order. */
+static void __init reserve_nodes(phys_addr_t left, phys_addr_t align)
+{
+	phys_addr_t size, want, addr;
+	int nid;
+
+	for_each_online_node(nid) {
+		want = scratch_node ?:
+		       (phys_addr_t)node_present_pages(nid) *
+		       sizeof(struct page) * 2 + SZ_16M;
+		want = ALIGN(want, align);
+		size = min(want, ALIGN_DOWN(left, align));
+		if (!size) {
+			pr_warn("node %d: scratch cap reached, %llu MiB of node scratch dropped\n",
+				nid, mib(want));
+			continue;
+		}
+		if (size != want)
+			pr_warn("node %d: node scratch capped: requested %llu MiB, granted %llu MiB\n",
+				nid, mib(want), mib(size));
+		addr = memblock_alloc_range_nid(size, align, 0,
+						MEMBLOCK_ALLOC_ACCESSIBLE,
+						nid, true);
+		if (!addr) {
+			pr_warn("node %d: no room for %llu MiB of node scratch; dropped\n",
+				nid, mib(size));
+			continue;
+		}
+		if (!add_area(addr, size)) {
+			memblock_phys_free(addr, size);
+			pr_warn("node %d: more than %d scratch areas; node scratch dropped\n",
+				nid, KHO_MAX_SCRATCH);
+			continue;
+		}
+		left -= size;
+	}
+}
+
 /**
  * kho_reserve_scratch() - choose scratch areas on a cold boot
  *
  * Called by kho_memory_init() before memory is released to the buddy
  * allocator. The areas are found with memblock and left free: they are
- * released like any memory, into MIGRATE_CMA pageblocks.
+ * released like any memory, into MIGRATE_CMA pageblocks. Their total is
+ * capped at half of the memory still free, and every size that differs
+ * from the one requested is logged.
  *
  * Return: 0, or -ENOMEM when the global area could not be found (KHO is
  * then off for this boot).
@@ -125,9 +234,9 @@ static bool __init add_area(phys_addr_t addr, phys_addr_t size)
 int __init kho_reserve_scratch(void)
 {
 	phys_addr_t align = scratch_align(), used = memblock_reserved_size();
-	phys_addr_t low, global, pernode, addr;
+	phys_addr_t mem = memblock_phys_mem_size(), cap;
+	phys_addr_t low, global, addr;
 	unsigned int i;
-	int nid;
 
 	global = scratch_global ?: max_t(phys_addr_t,
 					 div_u64((u64)used * scratch_pct, 100),
@@ -135,10 +244,11 @@ int __init kho_reserve_scratch(void)
 	low = scratch_low ?: SZ_16M;
 	global = ALIGN(global, align);
 	low = ALIGN(low, align);
+	cap = ALIGN_DOWN((mem - min(mem, used)) / 2, align);
+	cap_scratch(&low, &global, cap, align);
 
 	kho_nr_scratch = 0;
-	addr = memblock_phys_alloc_range(low, align, SZ_1M, SZ_4G);
-	add_area(addr, low);
+	low = low ? reserve_low(low, align) : 0;
 	addr = memblock_phys_alloc_range(global, align, 0,
 					 MEMBLOCK_ALLOC_ACCESSIBLE);
 	if (!add_area(addr, global)) {
@@ -150,20 +260,8 @@ int __init kho_reserve_scratch(void)
 		       &global);
 		return -ENOMEM;
 	}
-	if (num_online_nodes() > 1) {
-		for_each_online_node(nid) {
-			unsigned long pages = node_present_pages(nid);
-
-			pernode = scratch_node ?:
-				  (phys_addr_t)pages * sizeof(struct page) * 2 +
-				  SZ_16M;
-			pernode = ALIGN(pernode, align);
-			addr = memblock_alloc_range_nid(pernode, align, 0,
-							MEMBLOCK_ALLOC_ACCESSIBLE,
-							nid, true);
-			add_area(addr, pernode);
-		}
-	}
+	if (num_online_nodes() > 1)
+		reserve_nodes(cap - min(cap, low + global), align);
 	for (i = 0; i < kho_nr_scratch; i++) {
 		memblock_phys_free(kho_scratch[i].addr, kho_scratch[i].size);
 		pr_info("scratch %u: %pa + %pa\n", i, &kho_scratch[i].addr,
