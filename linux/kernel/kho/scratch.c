@@ -409,30 +409,47 @@ bool kho_overlaps_scratch(phys_addr_t start, phys_addr_t size)
 	return false;
 }
 
+/* Offer @fn the scratch areas below 4 GiB (@low) or the others. */
+static int walk_areas(struct kexec_buf *kbuf, kho_hole_fn fn, bool low)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < kho_nr_scratch; i++) {
+		struct resource res = DEFINE_RES_MEM(kho_scratch[i].addr,
+						     kho_scratch[i].size);
+		bool below = kho_scratch[i].addr < SZ_4G;
+
+		if (below != low)
+			continue;
+		ret = fn(&res, kbuf);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /**
  * kho_walk_scratch() - offer each scratch area to a kexec hole finder
  * @kbuf: the buffer being placed
  * @fn: kexec's per-resource callback; returns 1 once it placed @kbuf
  *
  * kexec_locate_mem_hole() calls this instead of walking all of RAM when
- * KHO is on, so every segment of the next kernel lands in scratch.
+ * KHO is on, so every segment of the next kernel lands in scratch. Areas
+ * above 4 GiB are offered first, so segments leave the low area to the
+ * next kernel's swiotlb buffer and crash kernel when they fit elsewhere.
  *
  * Return: 1 when placed, 0 when no area had room, or @fn's error.
  */
 int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn)
 {
-	unsigned int i;
 	int ret;
 
 	kho_debug_loading(kbuf->image);
-	for (i = 0; i < kho_nr_scratch; i++) {
-		struct resource res = DEFINE_RES_MEM(kho_scratch[i].addr,
-						     kho_scratch[i].size);
-
-		ret = fn(&res, kbuf);
-		if (ret)
-			return ret;
-	}
+	/* areas above 4 GiB first: keep the low area for what must be low */
+	ret = walk_areas(kbuf, fn, false) ?: walk_areas(kbuf, fn, true);
+	if (ret)
+		return ret;
 	pr_err("kexec segment of %lu bytes does not fit in scratch; load refused (raise kho_scratch= on the next cold boot)\n",
 	       kbuf->memsz);
 	return 0;
