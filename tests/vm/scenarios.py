@@ -280,6 +280,20 @@ def scratch_within(limit_mib, low=False):
     return check
 
 
+def every_gen_has(pattern, what):
+    """Every generation logged a line matching @pattern (a regex)."""
+    rx = re.compile(pattern)
+
+    def check(res):
+        gens = by_generation(res)
+        for gen, lines in enumerate(gens, 1):
+            hits = [ln for ln in lines if rx.search(ln)]
+            yield (len(hits) >= 1, "gen%d: %s" % (gen, what),
+                   [ln for ln in lines if "IO TLB" in ln or
+                    "crashkernel" in ln or "KHO: " in ln][:10])
+    return check
+
+
 # Damage done to the outgoing handover just before kexec, and the reason
 # the next kernel must give for refusing it. The third generation proves
 # a clean KHO chain works again.
@@ -404,6 +418,16 @@ SCENARIOS = [
                  append="kho=on kho_scratch=3G,64M"),
      "extra": both(log_has("scratch capped", "scratch cap logged", 1),
                    scratch_within(512, low=True))},
+    # RAM above 4 GiB: the global area lands high and the next kernels
+    # allocate early only from scratch; the low area must still hold
+    # crashkernel=256M and swiotlb's 64 MiB buffer
+    {"name": "kho-scratch-low-6G",
+     "run": dict(name="kho@scratch6g", gens=3, mem="6G", smp=2,
+                 boot_timeout=300, append="kho=on crashkernel=256M"),
+     "extra": both(every_gen_has(r"software IO TLB: mapped .*\(64MB\)",
+                                 "swiotlb has its 64 MiB buffer"),
+                   every_gen_has(r"crashkernel reserved: .*\(256 MB\)",
+                                 "crashkernel=256M reserved"))},
     {"name": "kho-outgoing-faults",
      "run": dict(name="kho@faults", gens=2, mem="1G", smp=2,
                  append="kho=on rig.faults=1")},

@@ -12,10 +12,20 @@
  * just before memblock releases memory to the buddy allocator, when it is
  * known how much early boot really used (memblock_reserved_size()):
  *
- * - a *low* area below 4 GiB, for allocations that must sit low;
- * - a *global* area, by default twice what early boot used, at least
- *   64 MiB; it receives the kexec segments and most early allocations of
- *   the next kernel (its memory map, page tables, per-cpu areas...);
+ * - a *low* area below 4 GiB, for what the next kernel must allocate
+ *   low while it allocates only from scratch. By default it holds the
+ *   part of ``crashkernel=`` this boot reserved below 4 GiB (plus 16 MiB,
+ *   x86's alignment of it) and a 16 MiB margin for other low
+ *   allocations; where RAM extends above 4 GiB, and the global area
+ *   therefore lands high, also swiotlb's buffer (x86 sets it up only
+ *   then, in mem_init(), after scratch is chosen: its configured size is
+ *   counted) and, with KASLR, the kernel image, which the decompressor
+ *   may place in any scratch area;
+ * - a *global* area, by default twice what early boot used (crashkernel=
+ *   aside), at least 64 MiB, plus the part of crashkernel= above 4 GiB;
+ *   it receives the kexec segments (they go to areas above 4 GiB first,
+ *   so they leave the low area alone) and most early allocations of the
+ *   next kernel (its memory map, page tables, per-cpu areas...);
  * - on NUMA machines, one area per node, for node-local early data.
  *
  * ``kho_scratch=`` overrides the sizes: ``kho_scratch=300%`` scales the
@@ -50,6 +60,7 @@
 
 #define pr_fmt(fmt) "KHO: " fmt
 
+#include <linux/crash_reserve.h>
 #include <linux/init.h>
 #include <linux/ioport.h>
 #include <linux/kexec.h>
@@ -60,6 +71,8 @@
 #include <linux/page-isolation.h>
 #include <linux/pageblock-flags.h>
 #include <linux/sizes.h>
+#include <linux/swiotlb.h>
+#include <asm/sections.h>
 
 #include "../../mm/internal.h"
 #include "internal.h"
@@ -129,6 +142,63 @@ static bool __init add_area(phys_addr_t addr, phys_addr_t size)
 static unsigned long long __init mib(phys_addr_t size)
 {
 	return (unsigned long long)size >> 20;
+}
+
+/* The bytes of a reserved resource (empty when end is 0) below 4 GiB. */
+static phys_addr_t __init res_below_4g(const struct resource *r)
+{
+	if (!r->end || r->end < r->start || r->start >= SZ_4G)
+		return 0;
+	return min_t(phys_addr_t, r->end + 1, SZ_4G) - r->start;
+}
+
+static phys_addr_t __init res_size(const struct resource *r)
+{
+	return r->end > r->start ? resource_size(r) : 0;
+}
+
+/*
+ * What setup_arch() reserved for crashkernel=, below 4 GiB (@low) and in
+ * all. The next kernel reserves the same while it allocates only from
+ * scratch, and tries below 4 GiB first.
+ */
+static phys_addr_t __init crash_reserved(phys_addr_t *low)
+{
+#ifdef CONFIG_CRASH_RESERVE
+	*low = res_below_4g(&crashk_res) + res_below_4g(&crashk_low_res);
+	return res_size(&crashk_res) + res_size(&crashk_low_res);
+#else
+	*low = 0;
+	return 0;
+#endif
+}
+
+/*
+ * The low area's default: what the next kernel must find below 4 GiB while
+ * it allocates only from scratch. That is the part of crashkernel= this
+ * boot put below 4 GiB, plus 16 MiB as x86 aligns it to 16 MiB, and a
+ * 16 MiB margin for the other early allocations that want low memory. On
+ * a machine with RAM above 4 GiB the global area lands high, so the low
+ * area must also hold swiotlb's buffer (x86 sets it up only there, in
+ * mem_init(), after scratch is chosen: its configured size, swiotlb=
+ * included, is counted) and, with KASLR, the kernel image, which the
+ * decompressor may place in any scratch area.
+ */
+static phys_addr_t __init low_need(phys_addr_t crash_low)
+{
+	phys_addr_t tlb = 0, kernel = 0, margin = SZ_16M;
+
+	if (IS_ENABLED(CONFIG_SWIOTLB) && memblock_end_of_DRAM() > SZ_4G)
+		tlb = swiotlb_size_or_default();
+	if (crash_low)
+		crash_low = ALIGN(crash_low, SZ_16M) + SZ_16M;
+	if (IS_ENABLED(CONFIG_RANDOMIZE_BASE) &&
+	    memblock_end_of_DRAM() > SZ_4G)
+		kernel = __pa_symbol(_end) - __pa_symbol(_text);
+	if (tlb || crash_low || kernel)
+		pr_info("low scratch: %llu MiB for swiotlb, %llu MiB for crashkernel, %llu MiB for the kernel image, %llu MiB margin\n",
+			mib(tlb), mib(crash_low), mib(kernel), mib(margin));
+	return tlb + crash_low + kernel + margin;
 }
 
 /*
@@ -234,14 +304,25 @@ static void __init reserve_nodes(phys_addr_t left, phys_addr_t align)
 int __init kho_reserve_scratch(void)
 {
 	phys_addr_t align = scratch_align(), used = memblock_reserved_size();
-	phys_addr_t mem = memblock_phys_mem_size(), cap;
+	phys_addr_t mem = memblock_phys_mem_size(), cap, crash, crash_low;
 	phys_addr_t low, global, addr;
 	unsigned int i;
 
-	global = scratch_global ?: max_t(phys_addr_t,
-					 div_u64((u64)used * scratch_pct, 100),
-					 SZ_64M);
-	low = scratch_low ?: SZ_16M;
+	/*
+	 * crashkernel= is no early allocation: the low area holds its part
+	 * below 4 GiB, the global area the rest.
+	 */
+	crash = crash_reserved(&crash_low);
+	global = scratch_global ?:
+		 max_t(phys_addr_t,
+		       div_u64((u64)(used - min(used, crash)) * scratch_pct,
+			       100),
+		       SZ_64M) + crash - crash_low;
+	low = low_need(crash_low);
+	if (scratch_low && scratch_low < low)
+		pr_warn("kho_scratch= asks for %llu MiB of low scratch, less than the %llu MiB the next kernel needs below 4 GiB\n",
+			mib(scratch_low), mib(low));
+	low = scratch_low ?: low;
 	global = ALIGN(global, align);
 	low = ALIGN(low, align);
 	cap = ALIGN_DOWN((mem - min(mem, used)) / 2, align);
