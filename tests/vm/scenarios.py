@@ -251,6 +251,49 @@ def kaslr_moved(res):
                                           " ".join(addrs)), [])
 
 
+SCRATCH_RE = re.compile(r"KHO: scratch (\d+): (0x[0-9a-f]+) \+ (0x[0-9a-f]+)")
+
+
+def scratch_areas(res, gen=1):
+    """The scratch areas generation @gen logged: [(addr, size), ...]."""
+    gens = by_generation(res)
+    lines = gens[gen - 1] if len(gens) >= gen else []
+    return [(int(m.group(2), 16), int(m.group(3), 16))
+            for m in map(SCRATCH_RE.search, lines) if m]
+
+
+def scratch_within(limit_mib, low=False):
+    """The cold boot's scratch totals at most @limit_mib MiB (half its
+    memory) and, with @low, still has an area below 4 GiB."""
+    def check(res):
+        areas = scratch_areas(res)
+        total = sum(size for _, size in areas) >> 20
+        yield (bool(areas) and total <= limit_mib,
+               "gen1: %d scratch areas, %d MiB in all (at most %d MiB)"
+               % (len(areas), total, limit_mib),
+               ["0x%x + 0x%x" % a for a in areas])
+        if low:
+            lows = [a for a in areas if a[0] + a[1] <= 1 << 32]
+            yield (len(areas) >= 2 and bool(lows),
+                   "gen1: a low area below 4 GiB besides the global one",
+                   ["0x%x + 0x%x" % a for a in areas])
+    return check
+
+
+def every_gen_has(pattern, what):
+    """Every generation logged a line matching @pattern (a regex)."""
+    rx = re.compile(pattern)
+
+    def check(res):
+        gens = by_generation(res)
+        for gen, lines in enumerate(gens, 1):
+            hits = [ln for ln in lines if rx.search(ln)]
+            yield (len(hits) >= 1, "gen%d: %s" % (gen, what),
+                   [ln for ln in lines if "IO TLB" in ln or
+                    "crashkernel" in ln or "KHO: " in ln][:10])
+    return check
+
+
 # Damage done to the outgoing handover just before kexec, and the reason
 # the next kernel must give for refusing it. The third generation proves
 # a clean KHO chain works again.
@@ -395,6 +438,29 @@ SCENARIOS = [
                         "rig.next.rig.expect=refused "
                         "rig.next.rig.expect_reason=out_of_memblock"),
      "extra": no_leak_on_refusal},
+    # scratch is CMA, only movable allocations use it: a request for most
+    # of RAM is capped (one line) and the handover still works
+    {"name": "kho-scratch-capped",
+     "run": dict(name="kho@scratchcap", gens=2, mem="1000M", smp=2,
+                 append="kho=on kho_scratch=16M,900M"),
+     "extra": both(log_has("scratch capped", "scratch cap logged", 1),
+                   scratch_within(500))},
+    # a low area larger than RAM is capped rather than silently dropped
+    {"name": "kho-scratch-low-capped",
+     "run": dict(name="kho@scratchlow", gens=2, mem="1G", smp=2,
+                 append="kho=on kho_scratch=3G,64M"),
+     "extra": both(log_has("scratch capped", "scratch cap logged", 1),
+                   scratch_within(512, low=True))},
+    # RAM above 4 GiB: the global area lands high and the next kernels
+    # allocate early only from scratch; the low area must still hold
+    # crashkernel=256M and swiotlb's 64 MiB buffer
+    {"name": "kho-scratch-low-6G",
+     "run": dict(name="kho@scratch6g", gens=3, mem="6G", smp=2,
+                 boot_timeout=300, append="kho=on crashkernel=256M"),
+     "extra": both(every_gen_has(r"software IO TLB: mapped .*\(64MB\)",
+                                 "swiotlb has its 64 MiB buffer"),
+                   every_gen_has(r"crashkernel reserved: .*\(256 MB\)",
+                                 "crashkernel=256M reserved"))},
     {"name": "kho-outgoing-faults",
      "run": dict(name="kho@faults", gens=2, mem="1G", smp=2,
                  append="kho=on rig.faults=1")},

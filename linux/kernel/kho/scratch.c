@@ -12,19 +12,42 @@
  * just before memblock releases memory to the buddy allocator, when it is
  * known how much early boot really used (memblock_reserved_size()):
  *
- * - a *low* area below 4 GiB, for allocations that must sit low;
- * - a *global* area, by default twice what early boot used, at least
- *   64 MiB; it receives the kexec segments and most early allocations of
- *   the next kernel (its memory map, page tables, per-cpu areas...);
+ * - a *low* area below 4 GiB, for what the next kernel must allocate
+ *   low while it allocates only from scratch. By default it holds the
+ *   part of ``crashkernel=`` this boot reserved below 4 GiB (plus 16 MiB,
+ *   x86's alignment of it) and a 16 MiB margin for other low
+ *   allocations; where RAM extends above 4 GiB, and the global area
+ *   therefore lands high, also swiotlb's buffer (x86 sets it up only
+ *   then, in mem_init(), after scratch is chosen: its configured size is
+ *   counted) and, with KASLR, the kernel image, which the decompressor
+ *   may place in any scratch area;
+ * - a *global* area, by default twice what early boot used (crashkernel=
+ *   aside), at least 64 MiB, plus the part of crashkernel= above 4 GiB;
+ *   it receives the kexec segments (they go to areas above 4 GiB first,
+ *   so they leave the low area alone) and most early allocations of the
+ *   next kernel (its memory map, page tables, per-cpu areas...);
  * - on NUMA machines, one area per node, for node-local early data.
  *
  * ``kho_scratch=`` overrides the sizes: ``kho_scratch=300%`` scales the
- * default, ``kho_scratch=32M,512M,64M`` gives low, global and per-node
- * sizes. Areas are aligned to whole MAX_PAGE_ORDER blocks (4 MiB on
- * x86), so no free buddy block mixes scratch and other memory; their
+ * default global area, ``kho_scratch=32M,512M,64M`` gives low, global and
+ * per-node sizes. Areas are aligned to whole MAX_PAGE_ORDER blocks (4 MiB
+ * on x86), so no free buddy block mixes scratch and other memory; their
  * pageblocks become MIGRATE_CMA, so the buddy allocator hands scratch out
- * only for movable allocations. Unmovable allocations, the ones drivers preserve, never
- * land there.
+ * only for movable allocations. Unmovable allocations, the ones drivers
+ * preserve, never land there.
+ *
+ * Because only movable allocations can use scratch, all scratch together
+ * is capped at half of the memory still free when it is reserved: the
+ * rest is left to unmovable allocations (slab, page tables, kernel
+ * stacks, and preserved memory itself, which must lie outside scratch).
+ * A MOVABLE:KERNEL ratio of 1:1 is well inside the 3:1 that memory
+ * hotplug documents as usually safe for ZONE_MOVABLE (CMA behaves the
+ * same way), which leaves room for what drivers preserve and for the
+ * next kernel's allocations. When low and global areas exceed the cap,
+ * the smaller keeps its size up to half of the cap and the larger gets
+ * the rest; per-node areas share what the two leave, in node order. A low
+ * area that does not fit below 4 GiB is halved until it does. Every size
+ * granted differently from the one requested is logged, with both sizes.
  *
  * On x86 the first megabyte is scratch too: the kernel reserves all of it
  * anyway, so it is never preserved, and the earliest allocations (below
@@ -37,6 +60,7 @@
 
 #define pr_fmt(fmt) "KHO: " fmt
 
+#include <linux/crash_reserve.h>
 #include <linux/init.h>
 #include <linux/ioport.h>
 #include <linux/kexec.h>
@@ -47,6 +71,8 @@
 #include <linux/page-isolation.h>
 #include <linux/pageblock-flags.h>
 #include <linux/sizes.h>
+#include <linux/swiotlb.h>
+#include <asm/sections.h>
 
 #include "../../mm/internal.h"
 #include "internal.h"
@@ -112,12 +138,165 @@ static bool __init add_area(phys_addr_t addr, phys_addr_t size)
 	return true;
 }
 
+/* Sizes in log lines: scratch areas are whole MiB. */
+static unsigned long long __init mib(phys_addr_t size)
+{
+	return (unsigned long long)size >> 20;
+}
+
+/* The bytes of a reserved resource (empty when end is 0) below 4 GiB. */
+static phys_addr_t __init res_below_4g(const struct resource *r)
+{
+	if (!r->end || r->end < r->start || r->start >= SZ_4G)
+		return 0;
+	return min_t(phys_addr_t, r->end + 1, SZ_4G) - r->start;
+}
+
+static phys_addr_t __init res_size(const struct resource *r)
+{
+	return r->end > r->start ? resource_size(r) : 0;
+}
+
+/*
+ * What setup_arch() reserved for crashkernel=, below 4 GiB (@low) and in
+ * all. The next kernel reserves the same while it allocates only from
+ * scratch, and tries below 4 GiB first.
+ */
+static phys_addr_t __init crash_reserved(phys_addr_t *low)
+{
+#ifdef CONFIG_CRASH_RESERVE
+	*low = res_below_4g(&crashk_res) + res_below_4g(&crashk_low_res);
+	return res_size(&crashk_res) + res_size(&crashk_low_res);
+#else
+	*low = 0;
+	return 0;
+#endif
+}
+
+/*
+ * The low area's default: what the next kernel must find below 4 GiB while
+ * it allocates only from scratch. That is the part of crashkernel= this
+ * boot put below 4 GiB, plus 16 MiB as x86 aligns it to 16 MiB, and a
+ * 16 MiB margin for the other early allocations that want low memory. On
+ * a machine with RAM above 4 GiB the global area lands high, so the low
+ * area must also hold swiotlb's buffer (x86 sets it up only there, in
+ * mem_init(), after scratch is chosen: its configured size, swiotlb=
+ * included, is counted) and, with KASLR, the kernel image, which the
+ * decompressor may place in any scratch area.
+ */
+static phys_addr_t __init low_need(phys_addr_t crash_low)
+{
+	phys_addr_t tlb = 0, kernel = 0, margin = SZ_16M;
+
+	if (IS_ENABLED(CONFIG_SWIOTLB) && memblock_end_of_DRAM() > SZ_4G)
+		tlb = swiotlb_size_or_default();
+	if (crash_low)
+		crash_low = ALIGN(crash_low, SZ_16M) + SZ_16M;
+	if (IS_ENABLED(CONFIG_RANDOMIZE_BASE) &&
+	    memblock_end_of_DRAM() > SZ_4G)
+		kernel = __pa_symbol(_end) - __pa_symbol(_text);
+	if (tlb || crash_low || kernel)
+		pr_info("low scratch: %llu MiB for swiotlb, %llu MiB for crashkernel, %llu MiB for the kernel image, %llu MiB margin\n",
+			mib(tlb), mib(crash_low), mib(kernel), mib(margin));
+	return tlb + crash_low + kernel + margin;
+}
+
+/*
+ * Keep low + global within @cap: the smaller of the two keeps its size up
+ * to half of @cap, the larger gets the rest.
+ */
+static void __init cap_scratch(phys_addr_t *low, phys_addr_t *global,
+			       phys_addr_t cap, phys_addr_t align)
+{
+	phys_addr_t half = ALIGN_DOWN(cap / 2, align);
+	phys_addr_t l = *low, g = *global;
+
+	if (l + g <= cap)
+		return;
+	if (l <= g) {
+		l = min(l, half);
+		g = max(cap - l, align);
+	} else {
+		g = min(g, half);
+		l = cap - g;
+	}
+	pr_warn("scratch capped at %llu MiB, half of free memory (only movable allocations use scratch): requested low %llu MiB + global %llu MiB, granted %llu MiB + %llu MiB\n",
+		mib(cap), mib(*low), mib(*global), mib(l), mib(g));
+	*low = l;
+	*global = g;
+}
+
+/*
+ * The low area, below 4 GiB: when @size does not fit, halve it until it
+ * does. Return: the size reserved, 0 for none.
+ */
+static phys_addr_t __init reserve_low(phys_addr_t size, phys_addr_t align)
+{
+	phys_addr_t want = size, addr = 0;
+
+	for (; size >= align; size = ALIGN_DOWN(size / 2, align)) {
+		addr = memblock_phys_alloc_range(size, align, SZ_1M, SZ_4G);
+		if (addr)
+			break;
+	}
+	if (!addr) {
+		pr_warn("no room below 4 GiB for %llu MiB of low scratch; none reserved\n",
+			mib(want));
+		return 0;
+	}
+	if (size != want)
+		pr_warn("low scratch: requested %llu MiB, granted %llu MiB (no more room below 4 GiB)\n",
+			mib(want), mib(size));
+	add_area(addr, size);
+	return size;
+}
+
+/* One area per node while @left allows, in node order. */
+static void __init reserve_nodes(phys_addr_t left, phys_addr_t align)
+{
+	phys_addr_t size, want, addr;
+	int nid;
+
+	for_each_online_node(nid) {
+		want = scratch_node ?:
+		       (phys_addr_t)node_present_pages(nid) *
+		       sizeof(struct page) * 2 + SZ_16M;
+		want = ALIGN(want, align);
+		size = min(want, ALIGN_DOWN(left, align));
+		if (!size) {
+			pr_warn("node %d: scratch cap reached, %llu MiB of node scratch dropped\n",
+				nid, mib(want));
+			continue;
+		}
+		if (size != want)
+			pr_warn("node %d: node scratch capped: requested %llu MiB, granted %llu MiB\n",
+				nid, mib(want), mib(size));
+		addr = memblock_alloc_range_nid(size, align, 0,
+						MEMBLOCK_ALLOC_ACCESSIBLE,
+						nid, true);
+		if (!addr) {
+			pr_warn("node %d: no room for %llu MiB of node scratch; dropped\n",
+				nid, mib(size));
+			continue;
+		}
+		if (!add_area(addr, size)) {
+			memblock_phys_free(addr, size);
+			pr_warn("node %d: more than %d scratch areas; node scratch dropped\n",
+				nid, KHO_MAX_SCRATCH);
+			continue;
+		}
+		left -= size;
+	}
+}
+
 /**
  * kho_reserve_scratch() - choose scratch areas on a cold boot
  *
  * Called by kho_memory_init() before memory is released to the buddy
  * allocator. The areas are found with memblock and left free: they are
- * released like any memory, into MIGRATE_CMA pageblocks.
+ * released like any memory, into MIGRATE_CMA pageblocks. Their total is
+ * capped at half of the memory still free, and every size that differs
+ * from the one requested is logged.
  *
  * Return: 0, or -ENOMEM when the global area could not be found (KHO is
  * then off for this boot).
@@ -125,20 +304,32 @@ static bool __init add_area(phys_addr_t addr, phys_addr_t size)
 int __init kho_reserve_scratch(void)
 {
 	phys_addr_t align = scratch_align(), used = memblock_reserved_size();
-	phys_addr_t low, global, pernode, addr;
+	phys_addr_t mem = memblock_phys_mem_size(), cap, crash, crash_low;
+	phys_addr_t low, global, addr;
 	unsigned int i;
-	int nid;
 
-	global = scratch_global ?: max_t(phys_addr_t,
-					 div_u64((u64)used * scratch_pct, 100),
-					 SZ_64M);
-	low = scratch_low ?: SZ_16M;
+	/*
+	 * crashkernel= is no early allocation: the low area holds its part
+	 * below 4 GiB, the global area the rest.
+	 */
+	crash = crash_reserved(&crash_low);
+	global = scratch_global ?:
+		 max_t(phys_addr_t,
+		       div_u64((u64)(used - min(used, crash)) * scratch_pct,
+			       100),
+		       SZ_64M) + crash - crash_low;
+	low = low_need(crash_low);
+	if (scratch_low && scratch_low < low)
+		pr_warn("kho_scratch= asks for %llu MiB of low scratch, less than the %llu MiB the next kernel needs below 4 GiB\n",
+			mib(scratch_low), mib(low));
+	low = scratch_low ?: low;
 	global = ALIGN(global, align);
 	low = ALIGN(low, align);
+	cap = ALIGN_DOWN((mem - min(mem, used)) / 2, align);
+	cap_scratch(&low, &global, cap, align);
 
 	kho_nr_scratch = 0;
-	addr = memblock_phys_alloc_range(low, align, SZ_1M, SZ_4G);
-	add_area(addr, low);
+	low = low ? reserve_low(low, align) : 0;
 	addr = memblock_phys_alloc_range(global, align, 0,
 					 MEMBLOCK_ALLOC_ACCESSIBLE);
 	if (!add_area(addr, global)) {
@@ -150,20 +341,8 @@ int __init kho_reserve_scratch(void)
 		       &global);
 		return -ENOMEM;
 	}
-	if (num_online_nodes() > 1) {
-		for_each_online_node(nid) {
-			unsigned long pages = node_present_pages(nid);
-
-			pernode = scratch_node ?:
-				  (phys_addr_t)pages * sizeof(struct page) * 2 +
-				  SZ_16M;
-			pernode = ALIGN(pernode, align);
-			addr = memblock_alloc_range_nid(pernode, align, 0,
-							MEMBLOCK_ALLOC_ACCESSIBLE,
-							nid, true);
-			add_area(addr, pernode);
-		}
-	}
+	if (num_online_nodes() > 1)
+		reserve_nodes(cap - min(cap, low + global), align);
 	for (i = 0; i < kho_nr_scratch; i++) {
 		memblock_phys_free(kho_scratch[i].addr, kho_scratch[i].size);
 		pr_info("scratch %u: %pa + %pa\n", i, &kho_scratch[i].addr,
@@ -311,30 +490,47 @@ bool kho_overlaps_scratch(phys_addr_t start, phys_addr_t size)
 	return false;
 }
 
+/* Offer @fn the scratch areas below 4 GiB (@low) or the others. */
+static int walk_areas(struct kexec_buf *kbuf, kho_hole_fn fn, bool low)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < kho_nr_scratch; i++) {
+		struct resource res = DEFINE_RES_MEM(kho_scratch[i].addr,
+						     kho_scratch[i].size);
+		bool below = kho_scratch[i].addr < SZ_4G;
+
+		if (below != low)
+			continue;
+		ret = fn(&res, kbuf);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /**
  * kho_walk_scratch() - offer each scratch area to a kexec hole finder
  * @kbuf: the buffer being placed
  * @fn: kexec's per-resource callback; returns 1 once it placed @kbuf
  *
  * kexec_locate_mem_hole() calls this instead of walking all of RAM when
- * KHO is on, so every segment of the next kernel lands in scratch.
+ * KHO is on, so every segment of the next kernel lands in scratch. Areas
+ * above 4 GiB are offered first, so segments leave the low area to the
+ * next kernel's swiotlb buffer and crash kernel when they fit elsewhere.
  *
  * Return: 1 when placed, 0 when no area had room, or @fn's error.
  */
 int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn)
 {
-	unsigned int i;
 	int ret;
 
 	kho_debug_loading(kbuf->image);
-	for (i = 0; i < kho_nr_scratch; i++) {
-		struct resource res = DEFINE_RES_MEM(kho_scratch[i].addr,
-						     kho_scratch[i].size);
-
-		ret = fn(&res, kbuf);
-		if (ret)
-			return ret;
-	}
+	/* areas above 4 GiB first: keep the low area for what must be low */
+	ret = walk_areas(kbuf, fn, false) ?: walk_areas(kbuf, fn, true);
+	if (ret)
+		return ret;
 	pr_err("kexec segment of %lu bytes does not fit in scratch; load refused (raise kho_scratch= on the next cold boot)\n",
 	       kbuf->memsz);
 	return 0;
