@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memfd.c - live update of memfds: a memfd's pages stay where they are
+ * across a kexec reboot and come back as a new memfd.
+ */
+
+/**
+ * DOC: Live update of memfds
+ *
+ * PRESERVE_FD of a memfd (any shmem file) keeps every page it has, with
+ * no copy: each folio is preserved with KHO at its order and held by a
+ * reference, so neither reclaim nor migration can move it. Folios that
+ * sit in KHO scratch (scratch is CMA, and shmem memory is movable) are
+ * first copied to memory outside scratch and replaced in the page cache;
+ * that is the only copy. Holes stay holes: a page never written (or only
+ * fallocated) is not kept. While kept, the memfd's pages can neither
+ * come nor go: ftruncate() that changes its size, and fallocate(), fail
+ * with -EBUSY; a write into a hole (which adds a page) makes the
+ * reboot fail, with one line naming the memfd, rather than lose it.
+ *
+ * The record (``memfd-v1``) is one preserved header page and a chain of
+ * entry pages, see Documentation/kho/format.rst. The freeze at the
+ * reboot writes the file position and the seals into the header.
+ *
+ * The next kernel takes back the header, the entries and every folio at
+ * late_initcall, checking each record (magic, version, counts, indexes
+ * increasing and inside the size, orders); one bad record loses that
+ * memfd with one line, its memory released as on a cold boot.
+ * RETRIEVE_FD makes a new memfd with the same size, position, seals,
+ * mode and name, whose page cache is the very folios of the old one.
+ * hugetlbfs memfds are refused with -EOPNOTSUPP.
+ */
+
+#define pr_fmt(fmt) "liveupdate memfd: " fmt
+
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/liveupdate.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/swap.h>
+#include <linux/vmalloc.h>
+#include <linux/xarray.h>
+
+#define MEMFD_MAGIC		0x3130444d464d454dULL	/* "MEMFMD01" */
+#define MEMFD_VERSION		1
+#define MEMFD_NAME_LEN		64
+
+/**
+ * struct memfd_header - a kept memfd, one preserved page
+ * @magic: %MEMFD_MAGIC
+ * @version: %MEMFD_VERSION
+ * @seals: the memfd's seals (F_SEAL_*), at the reboot
+ * @size: its size in bytes
+ * @pos: its file position, at the reboot
+ * @nr_entries: number of folios
+ * @entries: physical address of the first entry page, or 0
+ * @mode: its permission bits
+ * @reserved: zero
+ * @name: its name ("memfd:..."), NUL-terminated
+ */
+struct memfd_header {
+	__le64 magic;
+	__le32 version;
+	__le32 seals;
+	__le64 size;
+	__le64 pos;
+	__le64 nr_entries;
+	__le64 entries;
+	__le32 mode;
+	__le32 reserved;
+	char name[MEMFD_NAME_LEN];
+};
+
+/**
+ * struct memfd_entry - one folio
+ * @index: its page index in the file, aligned to its size
+ * @folio: its physical address ORed with its order
+ */
+struct memfd_entry {
+	__le64 index;
+	__le64 folio;
+};
+
+#define ENTRIES_PER_PAGE	((PAGE_SIZE - 16) / sizeof(struct memfd_entry))
+
+/**
+ * struct memfd_entry_page - a page of entries
+ * @next: physical address of the next entry page, or 0
+ * @count: entries used in this page
+ * @entry: the entries
+ */
+struct memfd_entry_page {
+	__le64 next;
+	__le64 count;
+	struct memfd_entry entry[ENTRIES_PER_PAGE];
+};
+
+/* What this kernel holds for a kept memfd (outgoing or incoming). */
+struct memfd_state {
+	struct memfd_header *hdr;
+	struct memfd_entry_page **pages;
+	unsigned long nr_pages;
+	struct folio **folios;
+	pgoff_t *index;
+	unsigned long nr, cap;
+	unsigned long nrpages;	/* outgoing: page cache size when kept */
+};
+
+/* outgoing memfds by their header's physical address */
+static DEFINE_XARRAY(memfd_out);
+
+static void *alloc_record_page(void)
+{
+	void *p = (void *)get_zeroed_page(GFP_KERNEL);
+
+	if (p && kho_preserve_folio(virt_to_folio(p))) {
+		free_page((unsigned long)p);
+		p = NULL;
+	}
+	return p;
+}
+
+static void free_record_page(void *p)
+{
+	kho_unpreserve_folio(virt_to_folio(p));
+	free_page((unsigned long)p);
+}
+
+static bool memfd_can_preserve(struct file *file)
+{
+	return shmem_file(file) || is_file_hugepages(file);
+}
+
+static int add_folio(struct memfd_state *st, struct folio *folio,
+		     pgoff_t index)
+{
+	if (st->nr == st->cap) {
+		unsigned long cap = st->cap ? 2 * st->cap : 64;
+		struct folio **f = kvrealloc(st->folios, cap * sizeof(*f),
+					     GFP_KERNEL);
+		pgoff_t *ix;
+
+		if (!f)
+			return -ENOMEM;
+		st->folios = f;
+		ix = kvrealloc(st->index, cap * sizeof(*ix), GFP_KERNEL);
+		if (!ix)
+			return -ENOMEM;
+		st->index = ix;
+		st->cap = cap;
+	}
+	st->folios[st->nr] = folio;
+	st->index[st->nr] = index;
+	st->nr++;
+	return 0;
+}
+
+/*
+ * Move a locked page cache folio out of scratch: a copy outside CMA takes
+ * its place. Returns the new folio, locked, with a reference for us; the
+ * old one is unlocked and our reference to it dropped.
+ */
+static struct folio *move_out_of_scratch(struct folio *old)
+{
+	struct address_space *mapping = old->mapping;
+	struct folio *new;
+
+	/* not movable: never in CMA, so never in scratch */
+	new = folio_alloc(GFP_HIGHUSER | __GFP_NOWARN, folio_order(old));
+	if (!new)
+		return ERR_PTR(-ENOMEM);
+	unmap_mapping_pages(mapping, old->index, folio_nr_pages(old), false);
+	folio_copy(new, old);
+	__folio_set_locked(new);
+	__folio_set_swapbacked(new);
+	folio_mark_uptodate(new);
+	replace_page_cache_folio(old, new);
+	folio_mark_dirty(new);
+	folio_add_lru(new);
+	folio_unlock(old);
+	folio_put(old);
+	return new;
+}
+
+static void put_out_state(struct memfd_state *st)
+{
+	unsigned long i;
+
+	for (i = 0; i < st->nr; i++) {
+		kho_unpreserve_folio(st->folios[i]);
+		folio_put(st->folios[i]);
+	}
+	for (i = 0; i < st->nr_pages; i++)
+		free_record_page(st->pages[i]);
+	if (st->hdr)
+		free_record_page(st->hdr);
+	kvfree(st->pages);
+	kvfree(st->folios);
+	kvfree(st->index);
+	kfree(st);
+}
+
+/* Write the entries into preserved pages, chained from the header. */
+static int write_entries(struct memfd_state *st)
+{
+	unsigned long i, n = DIV_ROUND_UP(st->nr, ENTRIES_PER_PAGE);
+	__le64 *link = &st->hdr->entries;
+
+	st->pages = kvcalloc(n, sizeof(*st->pages), GFP_KERNEL);
+	if (n && !st->pages)
+		return -ENOMEM;
+	for (i = 0; i < st->nr; i++) {
+		unsigned long k = i % ENTRIES_PER_PAGE;
+		struct memfd_entry_page *ep;
+
+		if (!k) {
+			ep = alloc_record_page();
+			if (!ep)
+				return -ENOMEM;
+			st->pages[st->nr_pages++] = ep;
+			*link = cpu_to_le64(virt_to_phys(ep));
+			link = &ep->next;
+		}
+		ep = st->pages[st->nr_pages - 1];
+		ep->entry[k].index = cpu_to_le64(st->index[i]);
+		ep->entry[k].folio = cpu_to_le64(PFN_PHYS(folio_pfn(st->folios[i])) |
+						 folio_order(st->folios[i]));
+		ep->count = cpu_to_le64(k + 1);
+	}
+	st->hdr->nr_entries = cpu_to_le64(st->nr);
+	return 0;
+}
+
+static void fill_header(struct memfd_state *st, struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	st->hdr->seals = cpu_to_le32(SHMEM_I(inode)->seals);
+	st->hdr->pos = cpu_to_le64(file->f_pos);
+}
+
+static int memfd_preserve(struct file *file, u64 *data)
+{
+	struct inode *inode = file_inode(file);
+	struct memfd_state *st;
+	pgoff_t index, end;
+	int err;
+
+	if (is_file_hugepages(file)) {
+		pr_warn_once("hugetlbfs memfds cannot be kept\n");
+		return -EOPNOTSUPP;
+	}
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	inode_lock(inode);
+	err = -EBUSY;
+	if (SHMEM_I(inode)->liveupdate)
+		goto fail;
+	err = -ENOMEM;
+	st->hdr = alloc_record_page();
+	if (!st->hdr)
+		goto fail;
+	end = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
+	for (index = 0; index < end; ) {
+		struct folio *folio = NULL;
+
+		err = shmem_get_folio(inode, index, 0, &folio, SGP_READ);
+		if (err)
+			goto fail;
+		if (!folio) {
+			index++;
+			cond_resched();
+			continue;
+		}
+		index = folio->index;
+		err = 0;
+		/* scratch is aligned to MAX_PAGE_ORDER: a folio is in or out */
+		if (kho_is_scratch_pfn(folio_pfn(folio))) {
+			struct folio *moved = move_out_of_scratch(folio);
+
+			if (IS_ERR(moved))
+				err = PTR_ERR(moved);
+			else
+				folio = moved;
+		}
+		err = err ?: kho_preserve_folio(folio);
+		if (!err) {
+			err = add_folio(st, folio, index);
+			if (err)
+				kho_unpreserve_folio(folio);
+		}
+		folio_unlock(folio);
+		if (err) {
+			folio_put(folio);
+			goto fail;
+		}
+		index += folio_nr_pages(folio);
+		cond_resched();
+	}
+	err = write_entries(st);
+	if (err)
+		goto fail;
+	st->hdr->magic = cpu_to_le64(MEMFD_MAGIC);
+	st->hdr->version = cpu_to_le32(MEMFD_VERSION);
+	st->hdr->size = cpu_to_le64(i_size_read(inode));
+	st->hdr->mode = cpu_to_le32(inode->i_mode & 07777);
+	strscpy(st->hdr->name, file_dentry(file)->d_name.name,
+		sizeof(st->hdr->name));
+	fill_header(st, file);
+	st->nrpages = inode->i_mapping->nrpages;
+	*data = virt_to_phys(st->hdr);
+	err = xa_insert(&memfd_out, *data, st, GFP_KERNEL);
+	if (err)
+		goto fail;
+	WRITE_ONCE(SHMEM_I(inode)->liveupdate, 1);
+	inode_unlock(inode);
+	return 0;
+fail:
+	inode_unlock(inode);
+	put_out_state(st);
+	return err;
+}
+
+static void memfd_unpreserve(struct file *file, u64 data)
+{
+	struct memfd_state *st = xa_erase(&memfd_out, data);
+	struct inode *inode = file_inode(file);
+
+	if (WARN_ON(!st))
+		return;
+	inode_lock(inode);
+	WRITE_ONCE(SHMEM_I(inode)->liveupdate, 0);
+	inode_unlock(inode);
+	put_out_state(st);
+}
+
+static int memfd_freeze(struct file *file, u64 data)
+{
+	struct memfd_state *st = xa_load(&memfd_out, data);
+
+	if (!st)
+		return -ENOENT;
+	/* a page written into a hole since would be lost: say so, no reboot */
+	if (READ_ONCE(file->f_mapping->nrpages) != st->nrpages) {
+		pr_err("%s: pages were added after it was kept (%lu, was %lu); preserve it again\n",
+		       st->hdr->name, READ_ONCE(file->f_mapping->nrpages),
+		       st->nrpages);
+		return -EBUSY;
+	}
+	fill_header(st, file);
+	return 0;
+}
+
+static void put_in_state(struct memfd_state *st)
+{
+	unsigned long i;
+
+	for (i = 0; i < st->nr; i++)
+		if (st->folios[i])
+			folio_put(st->folios[i]);
+	kvfree(st->folios);
+	kvfree(st->index);
+	kfree(st->hdr);
+	kfree(st);
+}
+
+/* A record page taken back, or NULL if it was not preserved as one. */
+static void *restore_record(u64 phys)
+{
+	struct folio *folio = kho_restore_folio(phys);
+
+	if (folio && folio_order(folio)) {
+		folio_put(folio);
+		folio = NULL;
+	}
+	return folio ? folio_address(folio) : NULL;
+}
+
+static const char *restore_entries(struct memfd_state *st, u64 next,
+				   u64 nr, pgoff_t end)
+{
+	struct memfd_entry_page *ep = NULL;
+	const char *why = NULL;
+	pgoff_t min = 0;
+	u64 i, k = 0;
+
+	for (i = 0; i < nr && !why; i++, k++) {
+		struct folio *folio;
+		unsigned int order;
+		u64 e, index;
+
+		if (!ep || k == ENTRIES_PER_PAGE) {
+			if (ep)
+				folio_put(virt_to_folio(ep));
+			ep = restore_record(next);
+			if (!ep || le64_to_cpu(ep->count) > ENTRIES_PER_PAGE) {
+				why = "entry page not preserved";
+				break;
+			}
+			next = le64_to_cpu(ep->next);
+			k = 0;
+		}
+		if (k >= le64_to_cpu(ep->count)) {
+			why = "entry count";
+			break;
+		}
+		index = le64_to_cpu(ep->entry[k].index);
+		e = le64_to_cpu(ep->entry[k].folio);
+		order = e & ~PAGE_MASK;
+		if (order > MAX_PAGE_ORDER ||
+		    (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && order) ||
+		    index < min || index & ((1UL << order) - 1) ||
+		    index + (1UL << order) > end) {
+			why = "bad entry";
+			break;
+		}
+		folio = kho_restore_folio(e & PAGE_MASK);
+		if (!folio || folio_order(folio) != order) {
+			if (folio)
+				folio_put(folio);
+			why = "folio not preserved";
+			break;
+		}
+		if (add_folio(st, folio, index)) {
+			folio_put(folio);
+			why = "out of memory";
+			break;
+		}
+		min = index + (1UL << order);
+	}
+	if (ep)
+		folio_put(virt_to_folio(ep));
+	return why;
+}
+
+static void *memfd_restore(u64 data)
+{
+	struct memfd_header *hdr = restore_record(data);
+	struct memfd_state *st;
+	const char *why = "header not preserved";
+	u64 size, nr;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st || !hdr)
+		goto fail;
+	st->hdr = kmemdup(hdr, sizeof(*hdr), GFP_KERNEL);
+	folio_put(virt_to_folio(hdr));
+	hdr = NULL;
+	why = "out of memory";
+	if (!st->hdr)
+		goto fail;
+	size = le64_to_cpu(st->hdr->size);
+	nr = le64_to_cpu(st->hdr->nr_entries);
+	why = "bad header";
+	if (le64_to_cpu(st->hdr->magic) != MEMFD_MAGIC ||
+	    le32_to_cpu(st->hdr->version) != MEMFD_VERSION ||
+	    size > MAX_LFS_FILESIZE || nr > DIV_ROUND_UP(size, PAGE_SIZE) ||
+	    !memchr(st->hdr->name, 0, sizeof(st->hdr->name)))
+		goto fail;
+	why = restore_entries(st, le64_to_cpu(st->hdr->entries), nr,
+			      DIV_ROUND_UP(size, PAGE_SIZE));
+	if (why)
+		goto fail;
+	return st;
+fail:
+	pr_err("a kept memfd is lost: %s\n", why);
+	if (hdr)
+		folio_put(virt_to_folio(hdr));
+	if (st)
+		put_in_state(st);
+	return ERR_PTR(-EINVAL);
+}
+
+static struct file *memfd_retrieve(void *priv)
+{
+	struct memfd_state *st = priv;
+	struct file *file;
+	unsigned long i;
+	int err = 0;
+
+	/* the name keeps its "memfd:" prefix, as memfd_create() made it */
+	file = shmem_file_setup(st->hdr->name, 0, VM_NORESERVE);
+	if (IS_ERR(file))
+		return file;
+	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	file->f_flags |= O_LARGEFILE;
+	i_size_write(file_inode(file), le64_to_cpu(st->hdr->size));
+	for (i = 0; i < st->nr && !err; i++) {
+		err = shmem_insert_folio(file, st->folios[i], st->index[i]);
+		if (!err) {
+			folio_put(st->folios[i]);
+			st->folios[i] = NULL;
+		}
+	}
+	if (err) {
+		fput(file);
+		return ERR_PTR(err);
+	}
+	file_inode(file)->i_mode = (file_inode(file)->i_mode & ~07777) |
+				   (le32_to_cpu(st->hdr->mode) & 07777);
+	SHMEM_I(file_inode(file))->seals = le32_to_cpu(st->hdr->seals);
+	file->f_pos = le64_to_cpu(st->hdr->pos);
+	put_in_state(st);
+	return file;
+}
+
+static void memfd_finish(void *priv)
+{
+	put_in_state(priv);
+}
+
+static const struct liveupdate_file_ops memfd_ops = {
+	.can_preserve = memfd_can_preserve,
+	.preserve = memfd_preserve,
+	.unpreserve = memfd_unpreserve,
+	.freeze = memfd_freeze,
+	.restore = memfd_restore,
+	.retrieve = memfd_retrieve,
+	.finish = memfd_finish,
+};
+
+static struct liveupdate_file_handler memfd_handler = {
+	.compatible = "memfd-v1",
+	.ops = &memfd_ops,
+};
+
+static int __init memfd_lu_init(void)
+{
+	return liveupdate_register_file_handler(&memfd_handler);
+}
+fs_initcall(memfd_lu_init);
