@@ -31,6 +31,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/reboot.h>
@@ -329,6 +330,8 @@ int main(void)
 			corrupt(0);
 			rig_log("gen=%d done next=kexec uptime_ms=%lu", rig.gen,
 				uptime_ms());
+			/* out before the kernel's own reboot messages */
+			tcdrain(STDOUT_FILENO);
 			sync();
 			reboot(LINUX_REBOOT_CMD_KEXEC);
 			rig_tap(0, "reboot(KEXEC) returned: %s", strerror(errno));

@@ -490,7 +490,8 @@ static int lu_freeze(struct notifier_block *nb, unsigned long action,
 	}
 	lu_hdr->nr_sessions = cpu_to_le32(n);
 	debug_corrupt();
-	pr_info("handing over %u sessions\n", n);
+	if (n)
+		pr_info("handing over %u sessions\n", n);
 	/* held until the reboot, or until KHO_THAW */
 	return NOTIFY_OK;
 }
