@@ -43,7 +43,7 @@ struct kho_scratch {
  * @scratch: the scratch areas, where the incoming kernel may allocate
  *	     before it knows the preserved memory
  *
- * On x86 it is the payload of a setup_data entry of type SETUP_KEXEC_KHO.
+ * On x86 it is the payload of a setup_data entry of type SETUP_KHO_HANDOVER.
  * All fields are little-endian.
  */
 struct kho_setup_data {
