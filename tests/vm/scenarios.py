@@ -246,12 +246,21 @@ def kaslr_moved(first=2):
     not all land on the same address (with even 10 slots in scratch, three
     random picks agree once in 100 runs; the VMs have many more)."""
     def check(res):
-        addrs = [res.info[g]["kernel_phys"] for g in sorted(res.info)
-                 if g >= first and "kernel_phys" in res.info[g]]
+        gens = [g for g in sorted(res.info)
+                if g >= first and "kernel_phys" in res.info[g]]
+        addrs = [res.info[g]["kernel_phys"] for g in gens]
         yield (len(addrs) >= 3 and len(set(addrs)) >= 2,
                "KASLR placed the kernel at %d different addresses in %d "
                "accepted generations from gen%d on (%s)" %
                (len(set(addrs)), len(addrs), first, " ".join(addrs)), [])
+        # and the decompressor says it picked among several places
+        for g in gens:
+            i = res.info[g]
+            yield (i.get("kaslr") == "random" and
+                   int(i.get("kaslr_slots", "0")) >= 2,
+                   "gen%d: the decompressor reports a random place among "
+                   "%s in scratch (%s)" % (g, i.get("kaslr_slots"),
+                                           i.get("kaslr")), [])
     return check
 
 

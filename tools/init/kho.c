@@ -141,6 +141,20 @@ int scenario_kho(void)
 				"kernel image 0x%lx-0x%lx inside the scratch it was handed",
 				ks, ke);
 		rig_log("gen=%d kho kernel_phys=0x%lx", rig.gen, ks);
+
+		/* what the decompressor says it did, against /proc/iomem */
+		char kaslr[16] = "none", kaddr[32] = "0";
+
+		kv_get(kho, "incoming_kaslr", kaslr, sizeof(kaslr));
+		kv_get(kho, "incoming_kaslr_addr", kaddr, sizeof(kaddr));
+		if (strcmp(kaslr, "none"))
+			rig_tap(found && strtoul(kaddr, NULL, 0) == ks,
+				"decompressor's report (%s, %ld places, %s) names the kernel's place 0x%lx",
+				kaslr, kv_long(kho, "incoming_kaslr_slots", -1),
+				kaddr, ks);
+		rig_log("gen=%d kho kaslr=%s kaslr_slots=%ld kaslr_addr=%s",
+			rig.gen, kaslr,
+			kv_long(kho, "incoming_kaslr_slots", -1), kaddr);
 	}
 
 	{
