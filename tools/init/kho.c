@@ -68,6 +68,34 @@ static int in_listed_scratch(unsigned long start, unsigned long end)
 	return start >= end;
 }
 
+/*
+ * The type of the boot's setup_data entry whose payload starts with the
+ * handover magic "KHOSETUP", or -1 when there is none (cold boot,
+ * kexec_load()).
+ */
+static long handover_setup_type(void)
+{
+	char path[80], buf[24];
+	unsigned long long magic;
+	int i, n;
+
+	for (i = 0; i < 32; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/boot_params/setup_data/%d/data", i);
+		if (rig_read_file(path, &magic, sizeof(magic)) !=
+		    (int)sizeof(magic) || magic != 0x5055544553484f4bULL)
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/boot_params/setup_data/%d/type", i);
+		n = rig_read_file(path, buf, sizeof(buf) - 1);
+		if (n <= 0)
+			return -1;
+		buf[n] = '\0';
+		return strtol(buf, NULL, 0);
+	}
+	return -1;
+}
+
 int scenario_kho(void)
 {
 	char state[32], want[32], reason[96], err[96], handover[8];
@@ -113,6 +141,34 @@ int scenario_kho(void)
 				"kernel image 0x%lx-0x%lx inside the scratch it was handed",
 				ks, ke);
 		rig_log("gen=%d kho kernel_phys=0x%lx", rig.gen, ks);
+
+		/* what the decompressor says it did, against /proc/iomem */
+		char kaslr[16] = "none", kaddr[32] = "0";
+
+		kv_get(kho, "incoming_kaslr", kaslr, sizeof(kaslr));
+		kv_get(kho, "incoming_kaslr_addr", kaddr, sizeof(kaddr));
+		if (strcmp(kaslr, "none"))
+			rig_tap(found && strtoul(kaddr, NULL, 0) == ks,
+				"decompressor's report (%s, %ld places, %s) names the kernel's place 0x%lx",
+				kaslr, kv_long(kho, "incoming_kaslr_slots", -1),
+				kaddr, ks);
+		rig_log("gen=%d kho kaslr=%s kaslr_slots=%ld kaslr_addr=%s",
+			rig.gen, kaslr,
+			kv_long(kho, "incoming_kaslr_slots", -1), kaddr);
+	}
+
+	{
+		long type = handover_setup_type();
+
+		/*
+		 * Mainline uses SETUP_NONE..SETUP_KEXEC_KHO (10), the last for
+		 * another payload, and bit 31 marks SETUP_INDIRECT entries: a
+		 * mainline kernel must see ours as unknown and skip it.
+		 */
+		if (type >= 0)
+			rig_tap(type > 10 && !(type & 0x80000000L),
+				"handover setup_data type 0x%lx is none mainline uses (0..10, SETUP_INDIRECT)",
+				type);
 	}
 
 	outside = kv_long(kho, "debug_alloc_outside_scratch", -1);

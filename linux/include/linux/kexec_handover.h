@@ -43,7 +43,7 @@ struct kho_scratch {
  * @scratch: the scratch areas, where the incoming kernel may allocate
  *	     before it knows the preserved memory
  *
- * On x86 it is the payload of a setup_data entry of type SETUP_KEXEC_KHO.
+ * On x86 it is the payload of a setup_data entry of type SETUP_KHO_HANDOVER.
  * All fields are little-endian.
  */
 struct kho_setup_data {
@@ -52,6 +52,27 @@ struct kho_setup_data {
 	__u32 nr_scratch;
 	__u64 root;
 	struct kho_scratch scratch[KHO_MAX_SCRATCH];
+};
+
+/* what the x86 decompressor did with the kernel's place, see below */
+#define KHO_KASLR_NONE		0	/* nothing: no KASLR, nokaslr */
+#define KHO_KASLR_RANDOM	1	/* a random slot inside scratch */
+#define KHO_KASLR_KEPT		2	/* no slot: kept where it was loaded */
+
+/**
+ * struct kho_kaslr_report - what the decompressor did after a handover
+ * @result: %KHO_KASLR_NONE, %KHO_KASLR_RANDOM or %KHO_KASLR_KEPT
+ * @slots: number of places it chose from (CONFIG_PHYSICAL_ALIGN apart)
+ * @addr: physical address it decompressed the kernel to
+ *
+ * On x86 it follows &struct kho_setup_data in the setup_data payload when
+ * the entry's length has room for it. The outgoing kernel zeroes it, the
+ * incoming kernel's decompressor fills it in and the kernel reports it.
+ */
+struct kho_kaslr_report {
+	__u32 result;
+	__u32 slots;
+	__u64 addr;
 };
 
 typedef int (*kho_hole_fn)(struct resource *res, void *arg);

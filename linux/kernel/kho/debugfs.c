@@ -17,7 +17,12 @@
  *   (``none``, ``accepted`` or ``refused``), ``incoming_reason``,
  *   ``incoming_root``, ``incoming_preserved_pages``,
  *   ``incoming_tracker_pages``, ``incoming_unclaimed_pages``,
- *   ``debug_alloc_outside_scratch``, ``segments_refused``.
+ *   ``debug_alloc_outside_scratch``, ``segments_refused``, and what
+ *   the x86 decompressor did with the kernel's place after a setup_data
+ *   handover: ``incoming_kaslr`` (``none``: nothing, no KASLR or no
+ *   such handover; ``random``: a random place in scratch; ``kept``: no
+ *   place in scratch, kept where it was loaded), ``incoming_kaslr_slots``
+ *   (places it chose from) and ``incoming_kaslr_addr``.
  * ``out/fdt``
  *   the outgoing state tree, a raw FDT.
  * ``out/orders``
@@ -562,6 +567,13 @@ static u64 cycles_to_ns(u64 cycles)
 	return dc ? mul_u64_u64_div_u64(cycles, ktime_get_ns() - calib_ns, dc) : 0;
 }
 
+/* &struct kho_kaslr_report's results */
+static const char *const kaslr_result[] = {
+	[KHO_KASLR_NONE] = "none",
+	[KHO_KASLR_RANDOM] = "random",
+	[KHO_KASLR_KEPT] = "kept",
+};
+
 static int status_show(struct seq_file *m, void *v)
 {
 	phys_addr_t root = kho_root_phys();
@@ -587,6 +599,11 @@ static int status_show(struct seq_file *m, void *v)
 		   cycles_to_ns(kho_in.keep_ns + atomic64_read(&kho_in.free_ns)));
 	seq_printf(m, "incoming_mem_init_ns: %llu\n",
 		   cycles_to_ns(kho_in.mem_init_ns));
+	seq_printf(m, "incoming_kaslr: %s\n",
+		   kho_in.kaslr.result < ARRAY_SIZE(kaslr_result) ?
+		   kaslr_result[kho_in.kaslr.result] : "?");
+	seq_printf(m, "incoming_kaslr_slots: %u\n", kho_in.kaslr.slots);
+	seq_printf(m, "incoming_kaslr_addr: 0x%llx\n", kho_in.kaslr.addr);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(status);

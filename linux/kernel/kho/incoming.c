@@ -99,15 +99,30 @@ static void __init refuse(const char *why)
 	pr_err("handover refused: %s; booting as from cold\n", why);
 }
 
+/* Say in one line what the decompressor did with the kernel's place. */
+static void __init report_kaslr(void)
+{
+	const struct kho_kaslr_report *r = &kho_in.kaslr;
+
+	if (r->result == KHO_KASLR_RANDOM)
+		pr_info("decompressor placed the kernel at 0x%llx, one of %u places in scratch\n",
+			r->addr, r->slots);
+	else if (r->result == KHO_KASLR_KEPT)
+		pr_info("decompressor kept the kernel where it was loaded, 0x%llx: no place for it in scratch\n",
+			r->addr);
+}
+
 /**
  * kho_parse_setup_data() - record the handover found by the boot protocol
- * @pa: physical address of the payload (a &struct kho_setup_data)
+ * @pa: physical address of the payload (a &struct kho_setup_data, and a
+ *	&struct kho_kaslr_report when @len has room for it)
  * @len: its length
  *
  * Called very early, before the command line is parsed; it only copies.
  */
 void __init kho_parse_setup_data(u64 pa, u32 len)
 {
+	size_t size = sizeof(kho_in_sd) + sizeof(kho_in.kaslr);
 	void *p;
 
 	if (len < sizeof(kho_in_sd)) {
@@ -115,12 +130,18 @@ void __init kho_parse_setup_data(u64 pa, u32 len)
 		kho_in_sd.magic = 0;
 		return;
 	}
-	p = early_memremap(pa, sizeof(kho_in_sd));
+	if (len < size)
+		size = sizeof(kho_in_sd);
+	p = early_memremap(pa, size);
 	if (!p)
 		return;
 	memcpy(&kho_in_sd, p, sizeof(kho_in_sd));
-	early_memunmap(p, sizeof(kho_in_sd));
+	if (size > sizeof(kho_in_sd))
+		memcpy(&kho_in.kaslr, p + sizeof(kho_in_sd),
+		       sizeof(kho_in.kaslr));
+	early_memunmap(p, size);
 	kho_in.found = true;
+	report_kaslr();
 }
 
 /* kexec_load path: read the scratch areas from the state tree itself. */

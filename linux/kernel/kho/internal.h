@@ -261,6 +261,8 @@ enum kho_in_state {
  *	     (get_cycles(): sched_clock may not run yet this early)
  * @free_ns: cycles spent in kho_next_preserved() (bitmap mode)
  * @mem_init_ns: cycles of mem_init(), which releases memory to the buddy
+ * @kaslr: what the decompressor did with the kernel's place (x86, with a
+ *	   setup_data handover; zero otherwise)
  * @reason: why the handover was refused
  */
 struct kho_incoming {
@@ -276,6 +278,7 @@ struct kho_incoming {
 	u64 keep_ns;
 	atomic64_t free_ns;
 	u64 mem_init_ns;
+	struct kho_kaslr_report kaslr;
 	char reason[64];
 };
 
