@@ -18,9 +18,10 @@
  * 2. the state tree (kho_validate_handover()): outside scratch and the
  *    kernel, fdt_check_full(), the root and memory map ``compatible``
  *    versions, the ``tracker`` property;
- * 3. the tracker: its root page's header and heights, then every table
- *    and leaf address before it is read (page aligned, inside RAM,
- *    outside scratch and the kernel, below max_pfn, never reached twice:
+ * 3. the tracker: its root page's header and heights, no more orders
+ *    than this kernel has, then every table and leaf address before it
+ *    is read (page aligned, inside RAM, outside scratch and the kernel,
+ *    below max_pfn, not the state tree page, never reached twice:
  *    the walk is bounded by the number of pages of RAM), then every
  *    preserved block (inside RAM, outside scratch and the kernel, not
  *    overlapping another block or a tracker page).
@@ -76,7 +77,9 @@ static int blk_ok(unsigned long pfn, unsigned int order, void *arg)
 	unsigned long end = pfn + (1UL << order);
 
 	c->pages += 1UL << order;
-	if (!region_ok(c->ops, PFN_PHYS(pfn), (phys_addr_t)PAGE_SIZE << order)) {
+	/* before any address arithmetic: PFN_PHYS() of a huge pfn wraps */
+	if (pfn >= c->ops->max_pfn || end > c->ops->max_pfn || end < pfn ||
+	    !region_ok(c->ops, PFN_PHYS(pfn), (phys_addr_t)PAGE_SIZE << order)) {
 		c->why = "preserved block outside RAM or over scratch/kernel";
 		return -EFAULT;
 	}
@@ -164,9 +167,19 @@ const char *kho_validate_handover(phys_addr_t root,
 		return "tracker root outside RAM";
 	if (kho_tracker_attach(t, mem))
 		return "bad tracker root page";
+	/* a block of an order this kernel lacks cannot be restored */
+	if (t->nr_orders > NR_PAGE_ORDERS)
+		return "tracker has more orders than this kernel";
+	/* the tracker may not name its own root or the state tree's page */
 	__set_bit(PHYS_PFN(mem), ops->seen);
-	if (!kho_tracker_check_nodes(t, node_ok, &c))
+	if (PHYS_PFN(root) == PHYS_PFN(mem))
+		return "tracker root is the state tree page";
+	__set_bit(PHYS_PFN(root), ops->seen);
+	if (!kho_tracker_check_nodes(t, node_ok, &c)) {
+		/* the state tree page is itself preserved, as a block */
+		__clear_bit(PHYS_PFN(root), ops->seen);
 		kho_tracker_walk(t, 0, blk_ok, &c);
+	}
 	if (c.why)
 		return c.why;
 	res->nodes = c.nodes;

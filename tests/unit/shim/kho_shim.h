@@ -132,6 +132,11 @@ static inline void clear_bit(unsigned long nr, volatile unsigned long *a)
 			   __ATOMIC_SEQ_CST);
 }
 
+static inline void __clear_bit(unsigned long nr, unsigned long *a)
+{
+	a[nr / BITS_PER_LONG] &= ~(1UL << (nr % BITS_PER_LONG));
+}
+
 static inline bool __test_and_set_bit(unsigned long nr, unsigned long *a)
 {
 	unsigned long m = 1UL << (nr % BITS_PER_LONG);
