@@ -322,13 +322,17 @@ static void gen1(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
 	fd[T_BIG] = memfd_create("lu-mf-big", MFD_CLOEXEC);
 	tmp = memfd_create("lu-mf-unpreserved", MFD_CLOEXEC);
 	if (fd[T_BIG] < 0 || ftruncate(fd[T_BIG], big_size) || tmp < 0 ||
-	    ftruncate(tmp, 8 * HUGE) || fill(tmp, 0, 8 * HUGE, 99))
+	    ftruncate(tmp, 8 * HUGE))
 		rig_tap(0, "lu_memfd: make the memfds: %s", strerror(errno));
 	for (p = 0; p * PG < big_size; p += (1 << 20) / PG) {
 		uint64_t n = big_size - p * PG < (1 << 20) ?
 			     big_size - p * PG : (1 << 20);
 
 		if (big_data(p) && fill(fd[T_BIG], p * PG, n, T_BIG))
+			rig_tap(0, "lu_memfd: fill: %s", strerror(errno));
+		/* tmp's pages among big's last ones: some in scratch */
+		if (p == (big_size - (16 << 20)) / PG &&
+		    fill(tmp, 0, 8 * HUGE, 99))
 			rig_tap(0, "lu_memfd: fill: %s", strerror(errno));
 	}
 	lseek(fd[T_BIG], 12345, SEEK_SET);
