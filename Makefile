@@ -48,7 +48,8 @@ bench: initramfs
 	@python3 bench/vm/run.py $(BENCH_ARGS)
 
 bench-liveupdate: initramfs
-	@python3 bench/vm/liveupdate.py $(LU_BENCH_ARGS)
+	@python3 bench/vm/liveupdate.py $(LU_BENCH_ARGS); \
+	python3 bench/vm/liveupdate.py --no-build --thp $(LU_BENCH_ARGS)
 
 fuzz: tree
 	@$(MAKE) -s -C tests/fuzz run SECONDS=$(or $(SECONDS),600)

@@ -73,6 +73,8 @@ def main():
                     help="seconds without progress before a hang")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--out", help="result file")
+    ap.add_argument("--thp", action="store_true",
+                    help="the memfd in 2 MiB folios (shmem_enabled=always)")
     a = ap.parse_args()
     size = size_bytes(a.size)
     if size % (4 << 20):
@@ -89,7 +91,8 @@ def main():
                   variant="bench", qemu_extra=drive,
                   boot_timeout=a.timeout,
                   append="kho=on test_kho.size=0 rig.lu=bench "
-                         "rig.lu_bench=%d" % size)
+                         "rig.lu_bench=%d%s" % (size, " rig.lu_thp=1"
+                                                 if a.thp else ""))
     os.unlink(img)
     lines = []
 
@@ -101,6 +104,8 @@ def main():
     out("VM: %s, %s, 2 CPUs, accel %s; disk: virtio-blk raw image, "
         "cache=%s, O_DIRECT in the guest" % (a.mem, os.uname().machine,
                                              rig.accel(), a.cache))
+    out("memfd folios: %s" % ("2 MiB (shmem_enabled=always)" if a.thp
+                              else "4 KiB (shmem default)"))
     g1, g2 = res.info.get(1, {}), res.info.get(2, {})
     try:
         w = int(g1["lu_disk_write_us"])
@@ -164,8 +169,9 @@ def main():
         out("  FAILED " + e)
     out("bench: %s (serial log %s)" % ("OK" if ok else "FAILED", res.logfile))
     os.makedirs(os.path.join(TOP, "bench/results"), exist_ok=True)
-    path = a.out or os.path.join(TOP, "bench/results", "liveupdate-%s.txt" %
-                                 datetime.date.today())
+    path = a.out or os.path.join(TOP, "bench/results", "liveupdate-%s%s.txt" %
+                                 (datetime.date.today(),
+                                  "-thp" if a.thp else ""))
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("written to %s" % path)

@@ -1268,6 +1268,11 @@ static void bench(int dev)
 	int s, fd, r;
 
 	if (rig.gen == 1) {
+		/* rig.lu_thp=1: shmem in huge folios, as hosts give VM memory */
+		if (rig_param_long("rig.lu_thp", 0) &&
+		    rig_write_file("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+				   "always"))
+			rig_tap(0, "bench: shmem huge pages: %s", strerror(errno));
 		fd = memfd_create("bench", MFD_CLOEXEC);
 		if (fd < 0 || ftruncate(fd, size) ||
 		    write_pattern(fd, 0, size, 42, 0)) {
