@@ -277,11 +277,102 @@ static void memfd_evictable_again(struct inode *inode, struct memfd_state *st)
 	st->unevictable = false;
 }
 
+/*
+ * Keep a page cache folio, locked and with a reference for us: copy it
+ * out of scratch if it is there, preserve it, record it. Unlocks it; on
+ * error drops our reference too.
+ */
+static int keep_folio(struct memfd_state *st, struct folio *folio)
+{
+	pgoff_t index = folio->index;
+	int err = 0;
+
+	/* scratch is aligned to MAX_PAGE_ORDER: a folio is in or out */
+	if (kho_is_scratch_pfn(folio_pfn(folio))) {
+		struct folio *moved = move_out_of_scratch(folio);
+
+		if (IS_ERR(moved))
+			err = PTR_ERR(moved);
+		else
+			folio = moved;
+	}
+	err = err ?: kho_preserve_folio(folio);
+	if (!err) {
+		err = add_folio(st, folio, index);
+		if (err)
+			kho_unpreserve_folio(folio);
+	}
+	folio_unlock(folio);
+	if (err)
+		folio_put(folio);
+	return err;
+}
+
+/*
+ * Keep every folio below @end of a file with nothing in swap: one walk of
+ * the page cache in batches, holes skipped at no cost.
+ */
+static int keep_resident(struct memfd_state *st, struct inode *inode,
+			 pgoff_t end)
+{
+	struct address_space *mapping = inode->i_mapping;
+	struct folio_batch fbatch;
+	pgoff_t index = 0;
+	unsigned int i;
+	int err = 0;
+
+	folio_batch_init(&fbatch);
+	while (!err && index < end &&
+	       filemap_get_folios(mapping, &index, end - 1, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch) && !err; i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			folio_lock(folio);
+			/* fallocated and never written: a hole, as for SGP_READ */
+			if (folio->mapping != mapping ||
+			    !folio_test_uptodate(folio)) {
+				folio_unlock(folio);
+				continue;
+			}
+			folio_get(folio);
+			err = keep_folio(st, folio);
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return err;
+}
+
+/* The same, page by page, bringing in what is in swap. */
+static int keep_swapped(struct memfd_state *st, struct inode *inode,
+			pgoff_t end)
+{
+	pgoff_t index;
+	int err;
+
+	for (index = 0; index < end; cond_resched()) {
+		struct folio *folio = NULL;
+
+		err = shmem_get_folio(inode, index, 0, &folio, SGP_READ);
+		if (err)
+			return err;
+		if (!folio) {
+			index++;
+			continue;
+		}
+		index = folio_next_index(folio);
+		err = keep_folio(st, folio);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int memfd_preserve(struct file *file, u64 *data)
 {
 	struct inode *inode = file_inode(file);
 	struct memfd_state *st;
-	pgoff_t index, end;
+	pgoff_t end;
 	int err;
 
 	if (is_file_hugepages(file)) {
@@ -308,42 +399,12 @@ static int memfd_preserve(struct file *file, u64 *data)
 	if (!st->hdr)
 		goto fail;
 	end = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
-	for (index = 0; index < end; ) {
-		struct folio *folio = NULL;
-
-		err = shmem_get_folio(inode, index, 0, &folio, SGP_READ);
-		if (err)
-			goto fail;
-		if (!folio) {
-			index++;
-			cond_resched();
-			continue;
-		}
-		index = folio->index;
-		err = 0;
-		/* scratch is aligned to MAX_PAGE_ORDER: a folio is in or out */
-		if (kho_is_scratch_pfn(folio_pfn(folio))) {
-			struct folio *moved = move_out_of_scratch(folio);
-
-			if (IS_ERR(moved))
-				err = PTR_ERR(moved);
-			else
-				folio = moved;
-		}
-		err = err ?: kho_preserve_folio(folio);
-		if (!err) {
-			err = add_folio(st, folio, index);
-			if (err)
-				kho_unpreserve_folio(folio);
-		}
-		folio_unlock(folio);
-		if (err) {
-			folio_put(folio);
-			goto fail;
-		}
-		index += folio_nr_pages(folio);
-		cond_resched();
-	}
+	if (READ_ONCE(SHMEM_I(inode)->swapped))
+		err = keep_swapped(st, inode, end);
+	else
+		err = keep_resident(st, inode, end);
+	if (err)
+		goto fail;
 	err = write_entries(st);
 	if (err)
 		goto fail;
