@@ -393,6 +393,12 @@ def liveupdate():
                            append=lu + "corrupt rig.lu_corrupt=" + what),
                "extra": log_has(line, "damaged session records refused",
                                 2)}
+    # the memfd handler's corners: folios in scratch copied out, size
+    # changes refused, zero copy and holes over two kexecs
+    yield {"name": "liveupdate-memfd",
+           "run": dict(name="kho@lu-memfd", gens=3, mem="1G", smp=2,
+                       boot_timeout=300,
+                       append="kho=on test_kho.size=16M rig.lu_memfd=1")}
     yield {"name": "liveupdate-khoctl",
            "run": dict(name="kho@lu-khoctl", gens=2, mem="512M", smp=2,
                        append=lu + "khoctl rig.lu_list=1")}

@@ -111,6 +111,7 @@ int scenario_kho(void)
 	scenario_user();
 	scenario_harden();
 	scenario_liveupdate();
+	scenario_lu_memfd();
 	if (!rig_param("rig.expect", want, sizeof(want)))
 		strcpy(want, rig.gen == 1 ? "none" : "accepted");
 	kv_get(kho, "incoming", state, sizeof(state));

@@ -33,6 +33,7 @@ int rig_run(char *const argv[], char *out, size_t len);
 int scenario_user(void);
 void scenario_harden(void);
 void scenario_liveupdate(void);
+void scenario_lu_memfd(void);
 
 const char *cmdline_get(const char *cmdline, const char *key, char *buf,
 			size_t len);

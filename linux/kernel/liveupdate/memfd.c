@@ -9,14 +9,17 @@
  *
  * PRESERVE_FD of a memfd (any shmem file) keeps every page it has, with
  * no copy: each folio is preserved with KHO at its order and held by a
- * reference, so neither reclaim nor migration can move it. Folios that
+ * reference, so migration cannot move it, and its mapping is made
+ * unevictable until it is no longer kept, so reclaim cannot swap it out
+ * (shmem_writepage() would take it out of the page cache). Folios that
  * sit in KHO scratch (scratch is CMA, and shmem memory is movable) are
  * first copied to memory outside scratch and replaced in the page cache;
  * that is the only copy. Holes stay holes: a page never written (or only
  * fallocated) is not kept. While kept, the memfd's pages can neither
- * come nor go: ftruncate() that changes its size, and fallocate(), fail
- * with -EBUSY; a write into a hole (which adds a page) makes the
- * reboot fail, with one line naming the memfd, rather than lose it.
+ * come nor go: ftruncate() that changes its size, fallocate() and a
+ * write() past its end fail with -EBUSY; a write into a hole (which adds
+ * a page) makes the reboot fail, with one line naming the memfd, rather
+ * than lose it.
  *
  * The record (``memfd-v1``) is one preserved header page and a chain of
  * entry pages, see Documentation/kho/format.rst. The freeze at the
@@ -112,6 +115,7 @@ struct memfd_state {
 	pgoff_t *index;
 	unsigned long nr, cap;
 	unsigned long nrpages;	/* outgoing: page cache size when kept */
+	bool unevictable;	/* outgoing: we made its mapping unevictable */
 };
 
 /* outgoing memfds by their header's physical address */
@@ -171,18 +175,34 @@ static int add_folio(struct memfd_state *st, struct folio *folio,
 static struct folio *move_out_of_scratch(struct folio *old)
 {
 	struct address_space *mapping = old->mapping;
+	long nr = folio_nr_pages(old);
 	struct folio *new;
 
+	/* someone may be writing to it through a pin: the copy would be stale */
+	if (folio_maybe_dma_pinned(old))
+		return ERR_PTR(-EBUSY);
 	/* not movable: never in CMA, so never in scratch */
 	new = folio_alloc(GFP_HIGHUSER | __GFP_NOWARN, folio_order(old));
 	if (!new)
 		return ERR_PTR(-ENOMEM);
-	unmap_mapping_pages(mapping, old->index, folio_nr_pages(old), false);
+	unmap_mapping_pages(mapping, old->index, nr, false);
 	folio_copy(new, old);
 	__folio_set_locked(new);
 	__folio_set_swapbacked(new);
 	folio_mark_uptodate(new);
 	replace_page_cache_folio(old, new);
+	/*
+	 * replace_page_cache_folio() moves one page cache reference: the
+	 * page cache holds one per page, and counts PMD-sized folios apart.
+	 */
+	if (nr > 1) {
+		folio_ref_add(new, nr - 1);
+		folio_put_refs(old, nr - 1);
+	}
+	if (folio_test_pmd_mappable(new)) {
+		lruvec_stat_mod_folio(old, NR_SHMEM_THPS, -nr);
+		lruvec_stat_mod_folio(new, NR_SHMEM_THPS, nr);
+	}
 	folio_mark_dirty(new);
 	folio_add_lru(new);
 	folio_unlock(old);
@@ -247,11 +267,112 @@ static void fill_header(struct memfd_state *st, struct file *file)
 	st->hdr->pos = cpu_to_le64(file->f_pos);
 }
 
+/* Undo what memfd_preserve() did to keep the pages from reclaim. */
+static void memfd_evictable_again(struct inode *inode, struct memfd_state *st)
+{
+	if (!st->unevictable)
+		return;
+	mapping_clear_unevictable(inode->i_mapping);
+	shmem_unlock_mapping(inode->i_mapping);
+	st->unevictable = false;
+}
+
+/*
+ * Keep a page cache folio, locked and with a reference for us: copy it
+ * out of scratch if it is there, preserve it, record it. Unlocks it; on
+ * error drops our reference too.
+ */
+static int keep_folio(struct memfd_state *st, struct folio *folio)
+{
+	pgoff_t index = folio->index;
+	int err = 0;
+
+	/* scratch is aligned to MAX_PAGE_ORDER: a folio is in or out */
+	if (kho_is_scratch_pfn(folio_pfn(folio))) {
+		struct folio *moved = move_out_of_scratch(folio);
+
+		if (IS_ERR(moved))
+			err = PTR_ERR(moved);
+		else
+			folio = moved;
+	}
+	err = err ?: kho_preserve_folio(folio);
+	if (!err) {
+		err = add_folio(st, folio, index);
+		if (err)
+			kho_unpreserve_folio(folio);
+	}
+	folio_unlock(folio);
+	if (err)
+		folio_put(folio);
+	return err;
+}
+
+/*
+ * Keep every folio below @end of a file with nothing in swap: one walk of
+ * the page cache in batches, holes skipped at no cost.
+ */
+static int keep_resident(struct memfd_state *st, struct inode *inode,
+			 pgoff_t end)
+{
+	struct address_space *mapping = inode->i_mapping;
+	struct folio_batch fbatch;
+	pgoff_t index = 0;
+	unsigned int i;
+	int err = 0;
+
+	folio_batch_init(&fbatch);
+	while (!err && index < end &&
+	       filemap_get_folios(mapping, &index, end - 1, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch) && !err; i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			folio_lock(folio);
+			/* fallocated and never written: a hole, as for SGP_READ */
+			if (folio->mapping != mapping ||
+			    !folio_test_uptodate(folio)) {
+				folio_unlock(folio);
+				continue;
+			}
+			folio_get(folio);
+			err = keep_folio(st, folio);
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return err;
+}
+
+/* The same, page by page, bringing in what is in swap. */
+static int keep_swapped(struct memfd_state *st, struct inode *inode,
+			pgoff_t end)
+{
+	pgoff_t index;
+	int err;
+
+	for (index = 0; index < end; cond_resched()) {
+		struct folio *folio = NULL;
+
+		err = shmem_get_folio(inode, index, 0, &folio, SGP_READ);
+		if (err)
+			return err;
+		if (!folio) {
+			index++;
+			continue;
+		}
+		index = folio_next_index(folio);
+		err = keep_folio(st, folio);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int memfd_preserve(struct file *file, u64 *data)
 {
 	struct inode *inode = file_inode(file);
 	struct memfd_state *st;
-	pgoff_t index, end;
+	pgoff_t end;
 	int err;
 
 	if (is_file_hugepages(file)) {
@@ -265,47 +386,25 @@ static int memfd_preserve(struct file *file, u64 *data)
 	err = -EBUSY;
 	if (SHMEM_I(inode)->liveupdate)
 		goto fail;
+	/*
+	 * Reclaim must not swap out what we keep: shmem_writepage() would
+	 * take the folio out of the page cache, reference or not.
+	 */
+	if (!mapping_unevictable(inode->i_mapping)) {
+		mapping_set_unevictable(inode->i_mapping);
+		st->unevictable = true;
+	}
 	err = -ENOMEM;
 	st->hdr = alloc_record_page();
 	if (!st->hdr)
 		goto fail;
 	end = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
-	for (index = 0; index < end; ) {
-		struct folio *folio = NULL;
-
-		err = shmem_get_folio(inode, index, 0, &folio, SGP_READ);
-		if (err)
-			goto fail;
-		if (!folio) {
-			index++;
-			cond_resched();
-			continue;
-		}
-		index = folio->index;
-		err = 0;
-		/* scratch is aligned to MAX_PAGE_ORDER: a folio is in or out */
-		if (kho_is_scratch_pfn(folio_pfn(folio))) {
-			struct folio *moved = move_out_of_scratch(folio);
-
-			if (IS_ERR(moved))
-				err = PTR_ERR(moved);
-			else
-				folio = moved;
-		}
-		err = err ?: kho_preserve_folio(folio);
-		if (!err) {
-			err = add_folio(st, folio, index);
-			if (err)
-				kho_unpreserve_folio(folio);
-		}
-		folio_unlock(folio);
-		if (err) {
-			folio_put(folio);
-			goto fail;
-		}
-		index += folio_nr_pages(folio);
-		cond_resched();
-	}
+	if (READ_ONCE(SHMEM_I(inode)->swapped))
+		err = keep_swapped(st, inode, end);
+	else
+		err = keep_resident(st, inode, end);
+	if (err)
+		goto fail;
 	err = write_entries(st);
 	if (err)
 		goto fail;
@@ -325,6 +424,7 @@ static int memfd_preserve(struct file *file, u64 *data)
 	inode_unlock(inode);
 	return 0;
 fail:
+	memfd_evictable_again(inode, st);
 	inode_unlock(inode);
 	put_out_state(st);
 	return err;
@@ -339,6 +439,7 @@ static void memfd_unpreserve(struct file *file, u64 data)
 		return;
 	inode_lock(inode);
 	WRITE_ONCE(SHMEM_I(inode)->liveupdate, 0);
+	memfd_evictable_again(inode, st);
 	inode_unlock(inode);
 	put_out_state(st);
 }
@@ -416,10 +517,14 @@ static const char *restore_entries(struct memfd_state *st, u64 next,
 		index = le64_to_cpu(ep->entry[k].index);
 		e = le64_to_cpu(ep->entry[k].folio);
 		order = e & ~PAGE_MASK;
+		/*
+		 * A large folio may run past the size (shmem_enabled=always
+		 * puts huge folios past EOF), it must start inside it.
+		 */
 		if (order > MAX_PAGE_ORDER ||
 		    (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && order) ||
-		    index < min || index & ((1UL << order) - 1) ||
-		    index + (1UL << order) > end) {
+		    index < min || index >= end ||
+		    index & ((1UL << order) - 1)) {
 			why = "bad entry";
 			break;
 		}

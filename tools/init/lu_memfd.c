@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lu_memfd.c - the memfd handler of live update, from its corners:
+ * rig.lu_memfd=1 on a chain of generations.
+ *
+ * Generation 1 fills most of RAM first with a ballast memfd, then with
+ * the memfd under test, so that part of it lands in KHO scratch (CMA),
+ * frees the ballast and preserves: the handler must copy the folios in
+ * scratch out of it (large folios too, on a kernel with THP, where shmem
+ * is switched to huge folios) and keep everything else in place. Then a
+ * write past the end, ftruncate and fallocate of the preserved memfd must
+ * fail with EBUSY, a write inside it must work; a memfd preserved and
+ * unpreserved (session closed) must truncate cleanly. Every generation
+ * after retrieves the memfds, checks size, position, seals, every byte,
+ * the holes, that each data page is at the physical address it had after
+ * the preserve (and, with THP, still in a huge folio), then preserves
+ * them again. The last one truncates the retrieved memfd, freeing its
+ * folios, and the kernel log must hold no "Bad page" or "BUG".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/liveupdate.h>
+
+#include "rig.h"
+
+#define PG		4096UL
+#define HUGE		(2UL << 20)
+#define THP_KNOB	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define KPF_THP		22
+
+enum { T_BIG = 1, T_EMPTY, T_PAGE, T_SEALED, T_PFNS };
+
+static int thp;
+
+static int ioc_session(int dev, unsigned long cmd, const char *name)
+{
+	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
+
+	strncpy((char *)a.name, name, sizeof(a.name) - 1);
+	return ioctl(dev, cmd, &a) ? -errno : a.fd;
+}
+
+static int ioc_preserve(int s, int fd, uint64_t token)
+{
+	struct liveupdate_session_preserve_fd a = {
+		.size = sizeof(a), .fd = fd, .token = token,
+	};
+
+	return ioctl(s, LIVEUPDATE_SESSION_PRESERVE_FD, &a) ? -errno : 0;
+}
+
+static int ioc_retrieve_fd(int s, uint64_t token)
+{
+	struct liveupdate_session_retrieve_fd a = {
+		.size = sizeof(a), .fd = -1, .token = token,
+	};
+
+	return ioctl(s, LIVEUPDATE_SESSION_RETRIEVE_FD, &a) ? -errno : a.fd;
+}
+
+static int ioc_finish(int s)
+{
+	struct liveupdate_session_finish a = { .size = sizeof(a) };
+
+	return ioctl(s, LIVEUPDATE_SESSION_FINISH, &a) ? -errno : 0;
+}
+
+static uint64_t word(uint64_t token, uint64_t i)
+{
+	uint64_t x = (token << 40) ^ i ^ 0x9e3779b97f4a7c15ULL;
+
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	return x ^ (x >> 29);
+}
+
+/* the big memfd: data, a 4 MiB hole from 4 MiB, data, a partial tail */
+static uint64_t big_size;
+#define NP	((big_size + PG - 1) / PG)	/* its pages */
+
+static int big_data(uint64_t page)
+{
+	return page < (4 << 20) / PG || page >= (8 << 20) / PG;
+}
+
+static int fill(int fd, uint64_t off, uint64_t len, uint64_t token)
+{
+	static uint64_t buf[(1 << 20) / 8];
+
+	while (len) {
+		uint64_t n = len < sizeof(buf) ? len : sizeof(buf), i;
+
+		for (i = 0; i < (n + 7) / 8; i++)
+			buf[i] = word(token, off / 8 + i);
+		if (pwrite(fd, buf, n, off) != (ssize_t)n)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* bytes of [off, off + len) that differ from the pattern (or zero) */
+static long check(int fd, uint64_t off, uint64_t len, uint64_t token,
+		  int zero)
+{
+	static uint64_t buf[(1 << 20) / 8];
+	long bad = 0;
+
+	while (len) {
+		uint64_t n = len < sizeof(buf) ? len : sizeof(buf), i;
+
+		if (pread(fd, buf, n, off) != (ssize_t)n)
+			return -1;
+		for (i = 0; i < n / 8; i++)
+			bad += buf[i] != (zero ? 0 : word(token, off / 8 + i));
+		for (i = n / 8 * 8; i < n; i++)
+			bad += ((uint8_t *)buf)[i] !=
+			       (zero ? 0 : (uint8_t)(word(token, off / 8 + i / 8) >>
+						     (8 * (i % 8))));
+		off += n;
+		len -= n;
+	}
+	return bad;
+}
+
+static long meminfo(const char *key)
+{
+	char buf[4096], *p;
+
+	if (rig_read_file("/proc/meminfo", buf, sizeof(buf) - 1) < 0)
+		return -1;
+	buf[sizeof(buf) - 1] = '\0';
+	p = strstr(buf, key);
+	return p ? strtol(p + strlen(key) + 1, NULL, 10) * 1024 : -1;
+}
+
+/* PFN (and THP flag) of every data page of a memfd: 0 or -errno */
+static int pfns_of(int fd, uint64_t size, int all, uint64_t *pfn,
+		   uint8_t *huge)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	int kf = open("/proc/kpageflags", O_RDONLY), err = 0;
+	uint64_t p, v, f;
+	uint8_t *m;
+
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (pm < 0 || m == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	for (p = 0; p * PG < size && !err; p++) {
+		pfn[p] = 0;
+		if (!all && !big_data(p))
+			continue;
+		(void)*(volatile uint8_t *)(m + p * PG);
+		if (pread(pm, &v, 8, (uintptr_t)(m + p * PG) / PG * 8) != 8 ||
+		    !(v >> 63))
+			err = -EIO;
+		pfn[p] = v & ((1ULL << 55) - 1);
+		f = 0;
+		if (kf >= 0 && pread(kf, &f, 8, pfn[p] * 8) != 8)
+			f = 0;
+		huge[p] = (f >> KPF_THP) & 1;
+	}
+	munmap(m, size);
+out:
+	if (pm >= 0)
+		close(pm);
+	if (kf >= 0)
+		close(kf);
+	return err;
+}
+
+static int big_pfns(int fd, uint64_t *pfn, uint8_t *huge)
+{
+	return pfns_of(fd, big_size, 0, pfn, huge);
+}
+
+static int make(const char *name, uint64_t size, uint64_t token, int seals)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC |
+			      (seals ? MFD_ALLOW_SEALING : 0));
+
+	if (fd < 0 || ftruncate(fd, size) || fill(fd, 0, size, token) ||
+	    lseek(fd, token * 11, SEEK_SET) < 0 ||
+	    (seals && fcntl(fd, F_ADD_SEALS, seals)))
+		return -1;
+	return fd;
+}
+
+/* the kernel log has no "Bad page" or "BUG" */
+static void check_klog(const char *when)
+{
+	static char log[1 << 20];
+	int n = klogctl(3 /* READ_ALL */, log, sizeof(log) - 1);
+
+	log[n > 0 ? n : 0] = '\0';
+	rig_tap(n > 0 && !strstr(log, "Bad page") && !strstr(log, "BUG:") &&
+		!strstr(log, "WARNING: CPU"),
+		"lu_memfd: %s: no Bad page, BUG or WARNING in the kernel log",
+		when);
+}
+
+static void expect_err(int got, int want, const char *what)
+{
+	rig_tap(got == want, "lu_memfd: %s: %s (want %s)", what,
+		got ? strerror(got) : "ok", want ? strerror(want) : "ok");
+}
+
+/* size changes of a preserved memfd fail, writes inside it work */
+static void size_fixed(int fd, uint64_t size, uint64_t token)
+{
+	uint64_t w = word(token, (size - 1) / 8);
+	uint8_t last = w >> (8 * ((size - 1) % 8));
+
+	expect_err(pwrite(fd, "x", 1, size) < 0 ? errno : 0, EBUSY,
+		   "write() past the end of the preserved memfd");
+	expect_err(pwrite(fd, "x", 1, size + HUGE) < 0 ? errno : 0, EBUSY,
+		   "write() far past the end of the preserved memfd");
+	expect_err(pwrite(fd, &last, 1, size - 1) == 1 ? 0 : errno, 0,
+		   "write() of its last byte");
+	expect_err(ftruncate(fd, size + 1) ? errno : 0, EBUSY,
+		   "ftruncate() growing it");
+	expect_err(ftruncate(fd, size - 1) ? errno : 0, EBUSY,
+		   "ftruncate() shrinking it");
+	expect_err(ftruncate(fd, size) ? errno : 0, 0,
+		   "ftruncate() to its own size");
+	expect_err(fallocate(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE,
+			     0, PG) ? errno : 0, EBUSY,
+		   "fallocate() punching a hole");
+	{
+		struct stat st = { .st_size = -1 };
+
+		fstat(fd, &st);
+		rig_tap(st.st_size == (off_t)size,
+			"lu_memfd: its size is still %llu",
+			(unsigned long long)size);
+	}
+}
+
+/* preserve a memfd and close the session: it must truncate cleanly */
+/*
+ * Preserve a memfd of 8 huge pages' worth and close the session: it must
+ * truncate cleanly, and every page it had must be free again (pages
+ * copied out of scratch included: their references must add up).
+ */
+static void unpreserve_then_truncate(int dev, int fd, const char *what)
+{
+	uint64_t before[8 * HUGE / PG], after[8 * HUGE / PG], moved = 0, i;
+	uint8_t huge[8 * HUGE / PG];
+	int s = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "lu-mf-tmp");
+	int r = pfns_of(fd, 8 * HUGE, 1, before, huge);
+	long free0, free1;
+
+	r = r ?: s < 0 ? s : ioc_preserve(s, fd, 1);
+	r = r ?: pfns_of(fd, 8 * HUGE, 1, after, huge);
+	for (i = 0; i < 8 * HUGE / PG; i++)
+		moved += before[i] != after[i];
+	if (s >= 0)
+		close(s);
+	rig_tap(!r, "lu_memfd: preserve %s in a session then close it (%llu of its pages copied out of scratch): %s",
+		what, (unsigned long long)moved, r ? strerror(-r) : "ok");
+	rig_write_file("/proc/sys/vm/drop_caches", "3");
+	free0 = meminfo("MemFree");
+	expect_err(ftruncate(fd, 0) ? errno : 0, 0, what);
+	rig_write_file("/proc/sys/vm/compact_memory", "1");
+	free1 = meminfo("MemFree");
+	rig_log("gen=%d lu_memfd truncated: free %ld -> %ld", rig.gen, free0,
+		free1);
+	rig_tap(free1 - free0 >= (long)(8 * HUGE) - (2 << 20),
+		"lu_memfd: truncating it freed %ld KiB (want about %lu)",
+		(free1 - free0) >> 10, 8 * HUGE >> 10);
+}
+
+static void hold(int s)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != s)
+				close(fd);
+		for (;;)
+			pause();
+	}
+	rig_tap(pid > 0, "lu_memfd: a child holds the session through the kexec");
+	close(s);
+}
+
+static void preserve_all(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
+{
+	char name[32];
+	int s, r, i, p;
+
+	snprintf(name, sizeof(name), "lu-mf-%d", rig.gen);
+	s = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, name);
+	rig_tap(s >= 0, "lu_memfd: create session %s", name);
+	if (s < 0)
+		return;
+	for (i = T_BIG; i < T_PFNS; i++) {
+		r = ioc_preserve(s, fd[i], i);
+		rig_tap(!r, "lu_memfd: preserve memfd %d: %s", i,
+			r ? strerror(-r) : "ok");
+	}
+	r = big_pfns(fd[T_BIG], pfn, huge);
+	p = memfd_create("pfns", MFD_CLOEXEC);
+	if (!r && (p < 0 ||
+		   pwrite(p, pfn, NP * 8, 0) != (ssize_t)(NP * 8) ||
+		   pwrite(p, huge, NP, NP * 8) != (ssize_t)(NP)))
+		r = -EIO;
+	r = r ?: ioc_preserve(s, p, T_PFNS);
+	rig_tap(!r, "lu_memfd: preserve the physical addresses of the big memfd's pages: %s",
+		r ? strerror(-r) : "ok");
+	if (p >= 0)
+		close(p);
+	hold(s);
+}
+
+static void gen1(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
+{
+	uint64_t *before = calloc(NP, 8);
+	long free0 = meminfo("MemFree"), cma = meminfo("CmaFree");
+	/* big's last 32 MiB go half to CMA: see __rmqueue() */
+	long ballast_size = free0 - 2 * cma - (long)big_size + (32 << 20);
+	int ballast = memfd_create("ballast", MFD_CLOEXEC), tmp;
+	uint64_t p, moved = 0, stayed = 0, hp = 0;
+
+	ballast_size = ballast_size > 0 ? ballast_size / HUGE * HUGE : 0;
+	rig_log("gen=%d lu_memfd free=%ld cma=%ld ballast=%ld big=%llu thp=%d",
+		rig.gen, free0, cma, ballast_size,
+		(unsigned long long)big_size, thp);
+	if (ballast < 0 || ftruncate(ballast, ballast_size) ||
+	    fallocate(ballast, 0, 0, ballast_size))
+		rig_tap(0, "lu_memfd: ballast of %ld bytes: %s", ballast_size,
+			strerror(errno));
+	/* the big memfd, partly in scratch; one to unpreserve, ditto */
+	fd[T_BIG] = memfd_create("lu-mf-big", MFD_CLOEXEC);
+	tmp = memfd_create("lu-mf-unpreserved", MFD_CLOEXEC);
+	if (fd[T_BIG] < 0 || ftruncate(fd[T_BIG], big_size) || tmp < 0 ||
+	    ftruncate(tmp, 8 * HUGE))
+		rig_tap(0, "lu_memfd: make the memfds: %s", strerror(errno));
+	for (p = 0; p * PG < big_size; p += (1 << 20) / PG) {
+		uint64_t n = big_size - p * PG < (1 << 20) ?
+			     big_size - p * PG : (1 << 20);
+
+		if (big_data(p) && fill(fd[T_BIG], p * PG, n, T_BIG))
+			rig_tap(0, "lu_memfd: fill: %s", strerror(errno));
+		/* tmp's pages among big's last ones: some in scratch */
+		if (p == (big_size - (16 << 20)) / PG &&
+		    fill(tmp, 0, 8 * HUGE, 99))
+			rig_tap(0, "lu_memfd: fill: %s", strerror(errno));
+	}
+	lseek(fd[T_BIG], 12345, SEEK_SET);
+	rig_log("gen=%d lu_memfd filled: free=%ld cma=%ld", rig.gen,
+		meminfo("MemFree"), meminfo("CmaFree"));
+	close(ballast);
+	fd[T_EMPTY] = make("lu-mf-empty", 0, T_EMPTY, 0);
+	fd[T_PAGE] = make("lu-mf-page", PG, T_PAGE, 0);
+	fd[T_SEALED] = make("lu-mf-sealed", 3 * PG + 5, T_SEALED,
+			    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	unpreserve_then_truncate(dev, tmp, "ftruncate() of a memfd no longer preserved");
+	close(tmp);
+	if (big_pfns(fd[T_BIG], before, huge))
+		rig_tap(0, "lu_memfd: pagemap before the preserve");
+	preserve_all(dev, fd, pfn, huge);
+	for (p = 0; p * PG < big_size; p++) {
+		if (!big_data(p))
+			continue;
+		moved += before[p] != pfn[p];
+		stayed += before[p] == pfn[p];
+		/* the shmem shrinker may split the folio past the end */
+		hp += huge[p] || p == big_size / PG;
+	}
+	rig_log("gen=%d lu_memfd moved=%llu stayed=%llu huge=%llu", rig.gen,
+		(unsigned long long)moved, (unsigned long long)stayed,
+		(unsigned long long)hp);
+	rig_tap(moved > 0 && stayed > 0,
+		"lu_memfd: preserving copied %llu pages out of scratch, left %llu in place",
+		(unsigned long long)moved, (unsigned long long)stayed);
+	if (thp)
+		rig_tap(hp == moved + stayed,
+			"lu_memfd: %llu of %llu data pages in huge folios after the preserve",
+			(unsigned long long)hp,
+			(unsigned long long)(moved + stayed));
+	size_fixed(fd[T_BIG], big_size, T_BIG);
+	free(before);
+}
+
+static void check_big(int fd, int pf)
+{
+	uint64_t *want = calloc(NP, 8), *got = calloc(NP, 8);
+	uint8_t *wh = calloc(NP, 1), *gh = calloc(NP, 1);
+	uint64_t p, same = 0, data = 0, hp = 0;
+	long bad = 0, r;
+
+	for (p = 0; p * PG < big_size && bad >= 0; p++) {
+		uint64_t n = big_size - p * PG < PG ? big_size - p * PG : PG;
+
+		r = check(fd, p * PG, n, T_BIG, !big_data(p));
+		bad = r < 0 ? -1 : bad + r;
+	}
+	rig_tap(bad == 0, "lu_memfd: every byte of the %llu-byte memfd, holes as zero: %ld bad",
+		(unsigned long long)big_size, bad);
+	if (!thp)
+		rig_tap(lseek(fd, 0, SEEK_HOLE) == (off_t)(4 << 20) &&
+			lseek(fd, 4 << 20, SEEK_DATA) == (off_t)(8 << 20),
+			"lu_memfd: the hole at 4-8 MiB is still a hole");
+	lseek(fd, 12345, SEEK_SET);	/* the position travels too */
+	if (pread(pf, want, NP * 8, 0) != (ssize_t)(NP * 8) ||
+	    pread(pf, wh, NP, NP * 8) != (ssize_t)(NP) ||
+	    big_pfns(fd, got, gh))
+		rig_tap(0, "lu_memfd: read the physical addresses");
+	for (p = 0; p * PG < big_size; p++) {
+		if (!big_data(p))
+			continue;
+		data++;
+		same += want[p] == got[p];
+		hp += gh[p] == wh[p];
+	}
+	rig_tap(same == data,
+		"lu_memfd: zero copy: %llu of %llu data pages at the physical address they had",
+		(unsigned long long)same, (unsigned long long)data);
+	if (thp)
+		rig_tap(hp == data, "lu_memfd: %llu of %llu data pages in huge folios as before",
+			(unsigned long long)hp, (unsigned long long)data);
+	free(want);
+	free(got);
+	free(wh);
+	free(gh);
+}
+
+static void check_small(int fd, uint64_t size, uint64_t token, int seals)
+{
+	struct stat st = { .st_size = -1 };
+	long bad = check(fd, 0, size, token, 0);
+
+	fstat(fd, &st);
+
+	rig_tap(st.st_size == (off_t)size && bad == 0 &&
+		lseek(fd, 0, SEEK_CUR) == (off_t)(token * 11) &&
+		fcntl(fd, F_GET_SEALS) == (seals ? seals : F_SEAL_SEAL),
+		"lu_memfd: memfd %llu: size %lld (want %llu), position, seals 0x%x, %ld bad bytes",
+		(unsigned long long)token, (long long)st.st_size,
+		(unsigned long long)size, fcntl(fd, F_GET_SEALS), bad);
+}
+
+static void later_gen(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
+{
+	char name[32];
+	int s, i;
+
+	snprintf(name, sizeof(name), "lu-mf-%d", rig.gen - 1);
+	s = ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, name);
+	rig_tap(s >= 0, "lu_memfd: retrieve session %s", name);
+	if (s < 0)
+		return;
+	for (i = T_BIG; i <= T_PFNS; i++) {
+		fd[i] = ioc_retrieve_fd(s, i);
+		rig_tap(fd[i] >= 0, "lu_memfd: retrieve memfd %d", i);
+	}
+	if (fd[T_BIG] < 0 || fd[T_PFNS] < 0)
+		return;
+	{
+		off_t pos = lseek(fd[T_BIG], 0, SEEK_CUR);
+
+		rig_tap(pos == 12345, "lu_memfd: big memfd's position %lld (want 12345)",
+			(long long)pos);
+	}
+	check_big(fd[T_BIG], fd[T_PFNS]);
+	check_small(fd[T_EMPTY], 0, T_EMPTY, 0);
+	check_small(fd[T_PAGE], PG, T_PAGE, 0);
+	check_small(fd[T_SEALED], 3 * PG + 5, T_SEALED,
+		    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	/* a retrieved memfd is not preserved: its size may change */
+	expect_err(ftruncate(fd[T_PAGE], 2 * PG) ? errno : 0, 0,
+		   "ftruncate() of a retrieved memfd");
+	expect_err(ftruncate(fd[T_PAGE], PG) ? errno : 0, 0,
+		   "ftruncate() of it back");
+	close(fd[T_PFNS]);
+	expect_err(-ioc_finish(s), 0, "FINISH");
+	close(s);
+	if (rig.gen < rig.gens) {
+		preserve_all(dev, fd, pfn, huge);
+		size_fixed(fd[T_BIG], big_size, T_BIG);
+		return;
+	}
+	/* the last: the retrieved folios go back to the allocator */
+	expect_err(ftruncate(fd[T_BIG], 0) ? errno : 0, 0,
+		   "ftruncate() of the retrieved big memfd to 0");
+	for (i = T_BIG; i < T_PFNS; i++)
+		close(fd[i]);
+}
+
+void scenario_lu_memfd(void)
+{
+	int dev, fd[T_PFNS + 1];
+	uint64_t *pfn;
+	uint8_t *huge;
+
+	if (!rig_param_long("rig.lu_memfd", 0))
+		return;
+	big_size = rig_param_long("rig.lu_memfd_mb", 96) << 20;
+	big_size += 123;
+	thp = !access(THP_KNOB, F_OK);
+	if (thp && rig_write_file(THP_KNOB, "always"))
+		rig_tap(0, "lu_memfd: shmem huge pages: %s", strerror(errno));
+	pfn = calloc(NP, 8);
+	huge = calloc(NP, 1);
+	dev = open("/dev/liveupdate", O_RDWR | O_CLOEXEC);
+	rig_tap(dev >= 0, "lu_memfd: open /dev/liveupdate");
+	if (dev < 0)
+		return;
+	if (rig.gen == 1)
+		gen1(dev, fd, pfn, huge);
+	else
+		later_gen(dev, fd, pfn, huge);
+	check_klog(rig.gen == rig.gens ? "after truncating the retrieved memfd" :
+		   "after preserving");
+	close(dev);
+	free(pfn);
+	free(huge);
+}
