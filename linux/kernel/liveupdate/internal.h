@@ -141,6 +141,8 @@ extern char lu_debug_corrupt[16];
 #endif
 
 bool lu_enabled(void);
+void *lu_alloc_preserved(void);
+void lu_free_preserved(void *p);
 
 struct lu_session *lu_session_create(const char *name);
 void lu_session_release(struct lu_session *s);

@@ -52,6 +52,8 @@
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
+#include "internal.h"
+
 #define MEMFD_MAGIC		0x3130444d464d454dULL	/* "MEMFMD01" */
 #define MEMFD_VERSION		1
 #define MEMFD_NAME_LEN		64
@@ -120,23 +122,6 @@ struct memfd_state {
 
 /* outgoing memfds by their header's physical address */
 static DEFINE_XARRAY(memfd_out);
-
-static void *alloc_record_page(void)
-{
-	void *p = (void *)get_zeroed_page(GFP_KERNEL);
-
-	if (p && kho_preserve_folio(virt_to_folio(p))) {
-		free_page((unsigned long)p);
-		p = NULL;
-	}
-	return p;
-}
-
-static void free_record_page(void *p)
-{
-	kho_unpreserve_folio(virt_to_folio(p));
-	free_page((unsigned long)p);
-}
 
 static bool memfd_can_preserve(struct file *file)
 {
@@ -219,9 +204,9 @@ static void put_out_state(struct memfd_state *st)
 		folio_put(st->folios[i]);
 	}
 	for (i = 0; i < st->nr_pages; i++)
-		free_record_page(st->pages[i]);
+		lu_free_preserved(st->pages[i]);
 	if (st->hdr)
-		free_record_page(st->hdr);
+		lu_free_preserved(st->hdr);
 	kvfree(st->pages);
 	kvfree(st->folios);
 	kvfree(st->index);
@@ -242,7 +227,7 @@ static int write_entries(struct memfd_state *st)
 		struct memfd_entry_page *ep;
 
 		if (!k) {
-			ep = alloc_record_page();
+			ep = lu_alloc_preserved();
 			if (!ep)
 				return -ENOMEM;
 			st->pages[st->nr_pages++] = ep;
@@ -395,7 +380,7 @@ static int memfd_preserve(struct file *file, u64 *data)
 		st->unevictable = true;
 	}
 	err = -ENOMEM;
-	st->hdr = alloc_record_page();
+	st->hdr = lu_alloc_preserved();
 	if (!st->hdr)
 		goto fail;
 	end = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);

@@ -102,8 +102,15 @@ static struct liveupdate_file_handler *find_handler(const char *compatible)
 	return NULL;
 }
 
-/* A zeroed page preserved for the next kernel, or NULL. */
-static void *alloc_preserved(void)
+/**
+ * lu_alloc_preserved() - a zeroed page preserved for the next kernel
+ *
+ * For records the next kernel reads: GFP_KERNEL memory is never in
+ * scratch, so only -ENOMEM can fail it.
+ *
+ * Return: its address, or NULL.
+ */
+void *lu_alloc_preserved(void)
 {
 	void *p = (void *)get_zeroed_page(GFP_KERNEL);
 
@@ -114,7 +121,11 @@ static void *alloc_preserved(void)
 	return p;
 }
 
-static void free_preserved(void *p)
+/**
+ * lu_free_preserved() - unpreserve and free a lu_alloc_preserved() page
+ * @p: the page
+ */
+void lu_free_preserved(void *p)
 {
 	kho_unpreserve_folio(virt_to_folio(p));
 	free_page((unsigned long)p);
@@ -159,7 +170,7 @@ struct lu_session *lu_session_create(const char *name)
 	s = new_session(name, false);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
-	s->page = alloc_preserved();
+	s->page = lu_alloc_preserved();
 	if (!s->page) {
 		kfree(s);
 		return ERR_PTR(-ENOMEM);
@@ -168,7 +179,7 @@ struct lu_session *lu_session_create(const char *name)
 	mutex_lock(&lu_mutex);
 	if (find_session(&lu_out, name)) {
 		mutex_unlock(&lu_mutex);
-		free_preserved(s->page);
+		lu_free_preserved(s->page);
 		kfree(s);
 		return ERR_PTR(-EEXIST);
 	}
@@ -203,7 +214,7 @@ static int out_reserve(struct lu_session *s)
 	m = kmalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
-	m->fp = alloc_preserved();
+	m->fp = lu_alloc_preserved();
 	if (!m->fp) {
 		kfree(m);
 		return -ENOMEM;
@@ -317,11 +328,11 @@ static void free_session(struct lu_session *s)
 		kfree(f);
 	}
 	list_for_each_entry_safe(m, tm, &s->more, list) {
-		free_preserved(m->fp);
+		lu_free_preserved(m->fp);
 		kfree(m);
 	}
 	if (s->page)
-		free_preserved(s->page);
+		lu_free_preserved(s->page);
 	list_del(&s->list);
 	kfree(s);
 }
@@ -660,7 +671,7 @@ static int __init lu_outgoing_init(void)
 
 	if (!kho_is_enabled())
 		return 0;
-	lu_hdr = alloc_preserved();
+	lu_hdr = lu_alloc_preserved();
 	if (!lu_hdr)
 		return -ENOMEM;
 	lu_hdr->magic = cpu_to_le64(LU_MAGIC);
@@ -669,7 +680,7 @@ static int __init lu_outgoing_init(void)
 	      kho_register_freeze_notifier(&lu_freeze_nb);
 	if (err) {
 		pr_err("cannot hand over sessions: %d\n", err);
-		free_preserved(lu_hdr);
+		lu_free_preserved(lu_hdr);
 		lu_hdr = NULL;
 	}
 	return err;
