@@ -1,27 +1,62 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Style checks that cost nothing: checkpatch --strict on every new kernel
-# file and hook patch, kernel-doc on every new kernel file.
+# file and hook patch, kernel-doc on every new C file.
+#
+# checkpatch runs in-tree, as in a kernel developer's git tree: it then
+# also checks SPDX tags against LICENSES/ (scripts/spdxcheck.py, which
+# reads them from git), finds the kernel's own identifiers for the
+# CamelCase check and looks files up in MAINTAINERS. The build tree is
+# an unpacked tarball, not a git tree (and must not become one: the
+# kernel version would gain a "+"), so the checks run in a hard-linked
+# copy of it, $B/checkroot, with LICENSES/ and include/ committed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-$top/build}
-ks=$B/linux/scripts
+src=$B/linux
+root=$B/checkroot
+# spdxcheck.py needs python3-ply and python3-git, which apt installs for
+# Debian's python3; a python3 of one's own earlier in PATH lacks them.
+export PATH=/usr/bin:$PATH
+for m in ply git; do
+	/usr/bin/python3 -c "import $m" 2>/dev/null ||
+		{ echo "check: python3-$m missing (make deps)" >&2; exit 1; }
+done
+[ -f "$B/series-state/hash" ] ||
+	{ echo "check: no kernel tree in $src (scripts/tree.sh)" >&2; exit 1; }
+
+if [ "$(cat "$root/.series-hash" 2>/dev/null)" != "$(cat "$B/series-state/hash")" ]; then
+	rm -rf "$root"
+	cp -al "$src" "$root"
+	git -C "$root" init -q
+	git -C "$root" add -f LICENSES include
+	git -C "$root" -c user.name=check -c user.email=check@localhost \
+		commit -q -m "tree for checkpatch"
+	cp "$B/series-state/hash" "$root/.series-hash"
+fi
+
 rc=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cd "$top/linux"
-for f in $(find . -name '*.[ch]' | sort); do
-	out=$("$ks/checkpatch.pl" --strict --no-tree --show-types -f "$f" 2>&1)
+cp "$top"/linux/patches/*.patch "$tmp/"
+cd "$root"
+files=$(cd "$top/linux" && find . -type f ! -path './patches/*' \
+	! -name SOURCE_VERSION ! -name '*.config' ! -name README.md |
+	sed 's|^\./||' | sort)
+for f in $files; do
+	cmp -s "$top/linux/$f" "$f" ||
+		{ echo "check: $f differs from the tree (scripts/tree.sh)" >&2; rc=1; continue; }
+	out=$(scripts/checkpatch.pl --strict --show-types -f "$f" 2>&1)
 	echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks" ||
 		{ echo "$out" | grep -v '^$'; rc=1; }
-	"$ks/kernel-doc" -none "$f" 2>&1 | grep . && rc=1
+	case $f in
+	*.[ch]) scripts/kernel-doc -none "$f" 2>&1 | grep . && rc=1 ;;
+	esac
 done
-# checkpatch reads a patch inside a git work tree oddly: check copies.
-for p in patches/*.patch; do
-	cp "$p" "$tmp/"
-	out=$("$ks/checkpatch.pl" --strict --no-tree "$tmp/$(basename "$p")" 2>&1)
+for p in "$tmp"/*.patch; do
+	out=$(scripts/checkpatch.pl --strict "$p" 2>&1)
 	echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks" ||
-		{ echo "$p:"; echo "$out"; rc=1; }
+		{ echo "$(basename "$p"):"; echo "$out"; rc=1; }
 done
-[ $rc -eq 0 ] && echo "check: checkpatch --strict and kernel-doc clean"
+[ $rc -eq 0 ] && echo "check: checkpatch --strict (in-tree, with spdxcheck) and kernel-doc clean"
 exit $rc

@@ -7,9 +7,9 @@
  * DOC: KHO debugfs
  *
  * Everything is under ``/sys/kernel/debug/kho/``, readable by root only.
- * debugfs rather than sysfs: this is a debugging and testing interface
- * (seed 001: "handy for debugging and testing"), not a stable ABI; the
- * handover ABI itself is the in-memory format.
+ * debugfs rather than sysfs: this is an interface for debugging and
+ * testing, not a stable ABI; the handover ABI itself is the in-memory
+ * format.
  *
  * ``status``
  *   ``key: value`` lines: ``enabled``, ``root`` (outgoing state tree),

@@ -57,6 +57,8 @@
 #define MEMFD_MAGIC		0x3130444d464d454dULL	/* "MEMFMD01" */
 #define MEMFD_VERSION		1
 #define MEMFD_NAME_LEN		64
+/* Names the record format below in each kept file's session record. */
+#define MEMFD_COMPATIBLE	"memfd-v1"
 
 /**
  * struct memfd_header - a kept memfd, one preserved page
@@ -619,7 +621,7 @@ static const struct liveupdate_file_ops memfd_ops = {
 };
 
 static struct liveupdate_file_handler memfd_handler = {
-	.compatible = "memfd-v1",
+	.compatible = MEMFD_COMPATIBLE,
 	.ops = &memfd_ops,
 };
 
