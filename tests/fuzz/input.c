@@ -7,8 +7,9 @@
  *
  * Two input formats:
  *
- * - Synthetic: a struct kho_setup_data, then up to FAKE_PAGES pages of
- *   "RAM" at physical address FAKE_BASE; the last page is "the kernel".
+ * - Synthetic: a struct kho_setup_data, then up to FAKE_PAGES pages at
+ *   physical address FAKE_BASE, the start of FAKE_RAM bytes of "RAM"
+ *   that read as zeros beyond them; the last input page is "the kernel".
  *   When the setup data is invalid, the state tree is taken at FAKE_BASE
  *   anyway, so the fuzzer reaches the FDT and tracker checks without
  *   guessing magics. Built by seeds.c.
@@ -20,7 +21,11 @@
  *
  * A handover the validator accepts is then walked the way the kernel
  * applies it (every block, every tracker page, lookups): none of that
- * may read outside the fake RAM, which ASan would report.
+ * may read outside the fake RAM, which ASan would report. The walk also
+ * checks, independently of the validator, what the kernel relies on:
+ * every block below max_pfn and in RAM, every tracker page used once and
+ * not the state tree's page, no block over a tracker page. A violation
+ * aborts with its reason, so the fuzzer reports it as a crash.
  */
 #include <sys/mman.h>
 
@@ -42,7 +47,7 @@ struct fake {
 	u64 kernel[2];
 };
 
-static unsigned char *small;	/* synthetic: FAKE_PAGES at FAKE_BASE */
+static unsigned char *small;	/* synthetic: FAKE_RAM at FAKE_BASE */
 static unsigned char *span;	/* capture: [0, CAP_SPAN) */
 static bool span_dirty;		/* capture pages to drop after the run */
 static struct fake fk;
@@ -74,18 +79,50 @@ static bool region_ok(phys_addr_t start, phys_addr_t size, void *ctx)
 	return true;
 }
 
+/* What an accepted handover's walk checks; see the top of the file. */
+struct walk {
+	unsigned long sum;		/* keeps the reads */
+	unsigned long max_pfn;
+	unsigned long root_pfn;		/* the state tree's page */
+	unsigned long *nodes;		/* tracker pages met so far */
+};
+
+static void broken(const char *why, unsigned long pfn)
+{
+	fprintf(stderr, "accepted handover breaks an invariant: %s (pfn %#lx)\n",
+		why, pfn);
+	abort();
+}
+
 static int count_blk(unsigned long pfn, unsigned int order, void *arg)
 {
-	unsigned char *p = phys_to_virt(PFN_PHYS(pfn));
+	struct walk *w = arg;
+	unsigned long end = pfn + (1UL << order);
+	unsigned char *p;
 
+	if (pfn >= w->max_pfn || end > w->max_pfn ||
+	    !is_ram(PFN_PHYS(pfn), PAGE_SIZE << order, NULL))
+		broken("preserved block outside RAM", pfn);
+	if (find_next_bit(w->nodes, end, pfn) < end)
+		broken("preserved block over a tracker page", pfn);
 	/* the kernel reserves or skips these pages: touch both ends */
-	*(unsigned long *)arg += p[0] + p[(PAGE_SIZE << order) - 1];
+	p = phys_to_virt(PFN_PHYS(pfn));
+	w->sum += p[0] + p[(PAGE_SIZE << order) - 1];
 	return 0;
 }
 
 static int count_node(phys_addr_t phys, void *arg)
 {
-	*(unsigned long *)arg += *(unsigned char *)phys_to_virt(phys);
+	struct walk *w = arg;
+	unsigned long pfn = PHYS_PFN(phys);
+
+	if (pfn >= w->max_pfn || !is_ram(phys, PAGE_SIZE, NULL))
+		broken("tracker page outside RAM", pfn);
+	if (pfn == w->root_pfn)
+		broken("tracker page is the state tree page", pfn);
+	if (__test_and_set_bit(pfn, w->nodes))
+		broken("tracker page used twice", pfn);
+	w->sum += *(unsigned char *)phys_to_virt(phys);
 	return 0;
 }
 
@@ -94,8 +131,13 @@ static void load_synthetic(const uint8_t *data, size_t size,
 {
 	size_t n;
 
-	if (!small)
-		small = aligned_alloc(PAGE_SIZE, FAKE_PAGES * PAGE_SIZE);
+	if (!small) {
+		/* never written beyond the input pages: stays unbacked */
+		small = mmap(NULL, FAKE_RAM, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (small == MAP_FAILED)
+			abort();
+	}
 	shim_phys_offset = FAKE_BASE - (uintptr_t)small;
 	memset(small, 0, FAKE_PAGES * PAGE_SIZE);
 	n = size < sizeof(fk.sd) ? size : sizeof(fk.sd);
@@ -106,9 +148,9 @@ static void load_synthetic(const uint8_t *data, size_t size,
 			    FAKE_PAGES * PAGE_SIZE);
 	fk.nr_ram = 1;
 	fk.ram[0][0] = FAKE_BASE;
-	fk.ram[0][1] = FAKE_BASE + FAKE_PAGES * PAGE_SIZE;
+	fk.ram[0][1] = FAKE_BASE + FAKE_RAM;
 	fk.kernel[0] = FAKE_BASE + (FAKE_PAGES - 1) * PAGE_SIZE;
-	fk.kernel[1] = fk.ram[0][1];
+	fk.kernel[1] = FAKE_BASE + FAKE_PAGES * PAGE_SIZE;
 	*root = FAKE_BASE;
 	*max_pfn = FAKE_MAX_PFN;
 }
@@ -179,12 +221,14 @@ const char *kho_fuzz_one(const uint8_t *data, size_t size,
 			 struct kho_validate_result *res)
 {
 	static unsigned long seen[BITS_TO_LONGS_FUZZ(CAP_MAX_PFN)];
+	static unsigned long nodes[BITS_TO_LONGS_FUZZ(CAP_MAX_PFN)];
+	struct walk w = { .nodes = nodes };
 	struct kho_validate_ops ops = {
 		.is_ram = is_ram, .region_ok = region_ok,
 		.seen = seen, .scratch_order = 0,
 	};
 	struct kho_tracker t;
-	unsigned long sum = 0, start, end, pfn, n;
+	unsigned long start, end, pfn, n;
 	phys_addr_t root;
 	const char *why;
 	u64 magic = 0;
@@ -202,8 +246,11 @@ const char *kho_fuzz_one(const uint8_t *data, size_t size,
 		root = fk.sd.root;
 	why = kho_validate_handover(root, &ops, &t, res);
 	if (!why) {
-		kho_tracker_walk(&t, 0, count_blk, &sum);
-		kho_tracker_walk_nodes(&t, count_node, &sum);
+		w.max_pfn = ops.max_pfn;
+		w.root_pfn = PHYS_PFN(root);
+		memset(nodes, 0, BITS_TO_LONGS_FUZZ(ops.max_pfn) * sizeof(long));
+		kho_tracker_walk_nodes(&t, count_node, &w);
+		kho_tracker_walk(&t, 0, count_blk, &w);
 		/* as in bitmap mode: hints, then runs in order while freeing */
 		kho_tracker_set_hints(&t);
 		for (pfn = 0, n = 0; pfn < ops.max_pfn && n < 4096; n++) {
@@ -218,7 +265,7 @@ const char *kho_fuzz_one(const uint8_t *data, size_t size,
 	if (span_dirty)
 		madvise(span, CAP_SPAN, MADV_DONTNEED);
 	span_dirty = false;
-	if (sum == 0x12345678)	/* keep the reads */
+	if (w.sum == 0x12345678)	/* keep the reads */
 		abort();
 	return why;
 }
