@@ -138,6 +138,13 @@ NUMA = ["-object", "memory-backend-ram,size=3G,id=m0",
         "-numa", "node,nodeid=0,cpus=0,memdev=m0",
         "-numa", "node,nodeid=1,cpus=1,memdev=m1"]
 
+# The same 6 GiB, but node 0 ends 2 MiB past 4 GiB: a zone boundary that
+# is not aligned to the largest block.
+NUMA_UNALIGNED = ["-object", "memory-backend-ram,size=3074M,id=m0",
+                  "-object", "memory-backend-ram,size=3070M,id=m1",
+                  "-numa", "node,nodeid=0,cpus=0,memdev=m0",
+                  "-numa", "node,nodeid=1,cpus=1,memdev=m1"]
+
 KHO = [
     ("kho-chain", dict(name="kho", gens=4, mem="1G", append="kho=on")),
     ("kho-512M-2G", dict(name="kho@big", gens=3, mem="2G", boot_timeout=300,
@@ -434,6 +441,13 @@ SCENARIOS = [
                  append="kho=on test_kho_harden.early=1"),
      "extra": log_has("restore refused: struct pages",
                       "early restore refusal logged", 2)},
+    # a block across a zone boundary (node 0 ends 2 MiB past 4 GiB, so
+    # a 4 MiB block straddles nodes) is charged to each zone's own pages
+    {"name": "kho-restore-across-zones-deferred-numa",
+     "run": dict(name="kho@zones", gens=2, mem="6G", smp=2,
+                 variant="deferred", qemu_extra=NUMA_UNALIGNED,
+                 boot_timeout=300,
+                 append="kho=on test_kho_harden.zones=1")},
     {"name": "kho-edit-during-kexec",
      "run": dict(name="kho@edit", gens=3, mem="512M", smp=2,
                  append="kho=on rig.editkexec=2")},

@@ -13,6 +13,9 @@
  *                                either failed or got intact pages
  *   test_kho_harden.early=1      gen 2 on: a restore from an
  *                                early_initcall was refused
+ *   test_kho_harden.zones=1      gen 1: a block across a zone boundary
+ *                                was preserved; gen 2 on: restoring it
+ *                                gave each zone its own pages
  * and rig knobs:
  *   rig.editkexec=N   gen 1: N threads a CPU edit the state tree until
  *                     the kexec reboot stops them
@@ -93,6 +96,25 @@ static void early(void)
 		v);
 }
 
+static void zones(void)
+{
+	char d[64], w[64];
+
+	if (rig.gen > 1) {
+		if (!kv_get(status, "zones_delta", d, sizeof(d)))
+			strcpy(d, "not restored");
+		if (!kv_get(status, "zones_want", w, sizeof(w)))
+			strcpy(w, "?");
+		rig_tap(!strcmp(d, w) && !strchr(w, '?') &&
+			!strstr(w, " 0") && w[0] != '0',
+			"a restored block across a zone boundary grew each zone's managed pages by its own pages: %s (want %s)",
+			d, w);
+	}
+	rig_tap(kv_long(status, "zones_prepared", -1) == 0,
+		"preserved a block across a zone boundary: %ld",
+		kv_long(status, "zones_prepared", -1));
+}
+
 static void edit_during_kexec(long n)
 {
 	char arg[8];
@@ -166,6 +188,8 @@ void scenario_harden(void)
 		have ? race() : rig_tap(0, "read %s", HARDEN);
 	if (rig_param("test_kho_harden.early", v, sizeof(v)) && rig.gen > 1)
 		have ? early() : rig_tap(0, "read %s", HARDEN);
+	if (rig_param("test_kho_harden.zones", v, sizeof(v)))
+		have ? zones() : rig_tap(0, "read %s", HARDEN);
 	if (rig_param("rig.fdtnames", v, sizeof(v)) && rig.gen == 1)
 		fdt_names();
 	if (rig_param_long("rig.editkexec", 0) > 0 && rig.gen == 1)

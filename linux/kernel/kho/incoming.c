@@ -181,9 +181,31 @@ static int __init scratch_from_root(phys_addr_t root)
 	return err;
 }
 
+/*
+ * Whether [@start, @start + @size) is RAM. memblock keeps adjacent RAM in
+ * separate regions when their nodes or flags differ, and a naturally
+ * aligned block may cross such a seam (a node boundary that is not a
+ * multiple of its size): the range is RAM if regions cover it without a
+ * gap. The common case, one region, costs one binary search.
+ */
 static bool __init ram_ok(phys_addr_t start, phys_addr_t size, void *ctx)
 {
-	return memblock_is_region_memory(start, size);
+	phys_addr_t end = start + size;
+	struct memblock_region *r;
+
+	if (end < start)
+		return false;
+	if (memblock_is_region_memory(start, size))
+		return true;
+	for_each_mem_region(r) {
+		if (r->base > start)
+			break;
+		if (r->base + r->size > start)
+			start = r->base + r->size;
+		if (start >= end)
+			return true;
+	}
+	return false;
 }
 
 static bool __init block_ok(phys_addr_t start, phys_addr_t size, void *ctx);
@@ -280,7 +302,7 @@ static bool __init block_ok(phys_addr_t start, phys_addr_t size, void *ctx)
 {
 	phys_addr_t ktext = __pa_symbol(_text), kend = __pa_symbol(_end);
 
-	if (start + size < start || !memblock_is_region_memory(start, size))
+	if (!ram_ok(start, size, ctx))
 		return false;
 	if (kho_overlaps_scratch(start, size))
 		return false;

@@ -2,8 +2,8 @@
 /*
  * test_kho_harden.c - the handover's edge cases, tried in a real kernel:
  * preserves the next kernel would refuse, restores racing the release of
- * unclaimed memory, restores before struct pages exist, and state tree
- * edits racing the kexec reboot.
+ * unclaimed memory, restores before struct pages exist, blocks across a
+ * zone boundary, and state tree edits racing the kexec reboot.
  */
 
 /**
@@ -31,6 +31,13 @@
  * - ``test_kho_harden.early=1``: from an early_initcall, before deferred
  *   struct page init is done, restore the chain test's blob; it must be
  *   refused (``early_restore: refused``) and work again later.
+ * - ``test_kho_harden.zones=1``: preserve the block of order k+1 that
+ *   straddles the first zone boundary aligned to 2^k pages only (NUMA
+ *   nodes of sizes that are not a multiple of 4 MiB give one). The pages
+ *   are in use (by whatever the kernel put there): their contents do not
+ *   matter, only where they are. The next kernel restores the block and
+ *   reports how much each zone's managed pages grew (``zones_delta``)
+ *   against how many of its pages are in each zone (``zones_want``).
  * - writing N to ``kho_harden/edit`` starts N threads per CPU adding and
  *   removing sub-trees until the kexec reboot stops them; the next kernel
  *   must accept the handover.
@@ -56,6 +63,7 @@
 #include "internal.h"
 
 #define RACE_NAME	"test-kho-race"
+#define ZONES_NAME	"test-kho-zones"
 #define RACE_MAX	((PAGE_SIZE / sizeof(u64)) - 1)
 #define CHAIN_NAME	"test-kho"
 #define NOT_RUN		INT_MIN
@@ -66,6 +74,8 @@ static uint race;
 module_param(race, uint, 0400);
 static bool early;
 module_param(early, bool, 0400);
+static bool zones;
+module_param(zones, bool, 0400);
 
 /* The race list: one preserved page, count then pfns. */
 struct race_list {
@@ -78,11 +88,14 @@ static struct {
 	const char *early;
 	unsigned long race_total, race_restored, race_failed, race_bad;
 	bool race_waited, race_done;
+	int zones_prepared;
+	unsigned long zones_pfn, zones_nr, zones_delta[2], zones_want[2];
+	bool zones_checked;
 	atomic_t editors;
 	atomic64_t edits;
 } r = {
 	.overlap_inner = NOT_RUN, .overlap_outer = NOT_RUN,
-	.scratch = NOT_RUN, .hole = NOT_RUN,
+	.scratch = NOT_RUN, .hole = NOT_RUN, .zones_prepared = NOT_RUN,
 };
 
 static u64 race_word(u64 phys)
@@ -263,6 +276,97 @@ static void race_start(void)
 	folio_put(f);
 }
 
+/* What the block across a zone boundary is: handed over in one page. */
+struct zones_rec {
+	u64 pfn, nr;
+};
+
+/*
+ * The first pfn where one zone ends and another begins that is not
+ * aligned to the largest block order: a block across it exists.
+ */
+static unsigned long zone_boundary(void)
+{
+	struct zone *z;
+
+	for_each_populated_zone(z) {
+		unsigned long s = z->zone_start_pfn;
+
+		if (!(s & (MAX_ORDER_NR_PAGES - 1)) || !pfn_valid(s - 1) ||
+		    !pfn_valid(s) || page_zone(pfn_to_page(s - 1)) == z)
+			continue;
+		return s;
+	}
+	return 0;
+}
+
+static void zones_prepare(void)
+{
+	unsigned long s = zone_boundary(), half;
+	struct zones_rec *rec;
+
+	if (!s) {
+		r.zones_prepared = -ENOENT;
+		return;
+	}
+	half = 1UL << __ffs(s);
+	rec = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!rec) {
+		r.zones_prepared = -ENOMEM;
+		return;
+	}
+	rec->pfn = s - half;
+	rec->nr = 2 * half;
+	r.zones_pfn = rec->pfn;
+	r.zones_nr = rec->nr;
+	r.zones_prepared = kho_preserve_pages(pfn_to_page(rec->pfn), rec->nr);
+	if (!r.zones_prepared)
+		r.zones_prepared = kho_preserve_folio(virt_to_folio(rec));
+	if (!r.zones_prepared)
+		r.zones_prepared = kho_add_subtree(ZONES_NAME, rec, PAGE_SIZE);
+	pr_info("zones: block 0x%lx + %lu across the boundary at 0x%lx: %d\n",
+		r.zones_pfn, r.zones_nr, s, r.zones_prepared);
+}
+
+static void zones_check(void)
+{
+	unsigned long pfn, nr, i, before[2];
+	struct zones_rec *rec;
+	struct zone *zone[2];
+	struct page *pages;
+	phys_addr_t phys;
+	struct folio *f;
+	u64 size;
+
+	if (kho_retrieve_subtree(ZONES_NAME, &phys, &size))
+		return;
+	f = kho_restore_folio(phys);
+	if (!f)
+		return;
+	rec = folio_address(f);
+	pfn = rec->pfn;
+	nr = rec->nr;
+	folio_put(f);
+	if (!nr || !pfn_valid(pfn) || !pfn_valid(pfn + nr - 1))
+		return;
+	r.zones_pfn = pfn;
+	r.zones_nr = nr;
+	zone[0] = page_zone(pfn_to_page(pfn));
+	zone[1] = page_zone(pfn_to_page(pfn + nr - 1));
+	for (i = 0; i < nr; i++)
+		r.zones_want[page_zone(pfn_to_page(pfn + i)) != zone[0]]++;
+	before[0] = zone_managed_pages(zone[0]);
+	before[1] = zone_managed_pages(zone[1]);
+	pages = kho_restore_pages(PFN_PHYS(pfn), nr);
+	if (!pages)
+		return;
+	r.zones_delta[0] = zone_managed_pages(zone[0]) - before[0];
+	r.zones_delta[1] = zone_managed_pages(zone[1]) - before[1];
+	r.zones_checked = true;
+	for (i = 0; i < nr; i++)
+		__free_page(pages + i);
+}
+
 static int edit_fn(void *arg)
 {
 	static char blob[64];
@@ -339,6 +443,15 @@ static int status_show(struct seq_file *m, void *v)
 		seq_printf(m, "race_waited: %d\nrace_done: %d\n",
 			   r.race_waited, READ_ONCE(r.race_done));
 	}
+	if (r.zones_prepared != NOT_RUN)
+		seq_printf(m, "zones_prepared: %d\n", r.zones_prepared);
+	if (r.zones_checked) {
+		seq_printf(m, "zones_block: 0x%lx %lu\n", r.zones_pfn,
+			   r.zones_nr);
+		seq_printf(m, "zones_delta: %lu %lu\nzones_want: %lu %lu\n",
+			   r.zones_delta[0], r.zones_delta[1],
+			   r.zones_want[0], r.zones_want[1]);
+	}
 	seq_printf(m, "editors: %d\nedits: %lld\n", atomic_read(&r.editors),
 		   atomic64_read(&r.edits));
 	return 0;
@@ -371,6 +484,10 @@ static int __init test_kho_harden_init(void)
 	if (race) {
 		race_start();
 		race_prepare();
+	}
+	if (zones) {
+		zones_check();
+		zones_prepare();
 	}
 	return 0;
 }
