@@ -414,6 +414,11 @@ def liveupdate():
 SCENARIOS = [
     {"name": "kunit",
      "run": dict(name="chain@kunit", gens=1, mem="512M", smp=2, kunit=True)},
+    # the preserve API's refusals, in KUnit: needs KHO on
+    {"name": "kunit-kho-preserve",
+     "run": dict(name="chain@kunit-kho", gens=1, mem="512M", smp=2,
+                 kunit=True,
+                 append="kho=on kunit.filter_glob=kho_preserve")},
     {"name": "chain",
      "run": dict(name="chain", gens=3, mem="512M", smp=2)},
 ] + list(kho_variants()) + list(corruptions()) + list(liveupdate()) + [
@@ -448,6 +453,13 @@ SCENARIOS = [
                  variant="deferred", qemu_extra=NUMA_UNALIGNED,
                  boot_timeout=300,
                  append="kho=on test_kho_harden.zones=1")},
+    # the preserve API may sleep, and says so where it is called wrongly
+    {"name": "kho-preserve-might-sleep",
+     "run": dict(name="kho@atomic", gens=1, mem="512M", smp=2,
+                 append="kho=on test_kho_harden.atomic=1"),
+     "extra": both(log_has("sleeping function called from invalid "
+                           "context", "preserve with preemption off", 1),
+                   log_has("kernel/kho/core.c:", "the line names KHO", 1))},
     {"name": "kho-edit-during-kexec",
      "run": dict(name="kho@edit", gens=3, mem="512M", smp=2,
                  append="kho=on rig.editkexec=2")},

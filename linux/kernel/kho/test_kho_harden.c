@@ -38,6 +38,10 @@
  *   matter, only where they are. The next kernel restores the block and
  *   reports how much each zone's managed pages grew (``zones_delta``)
  *   against how many of its pages are in each zone (``zones_want``).
+ * - ``test_kho_harden.atomic=1``: preserve a page with preemption off,
+ *   in a leaf the tracker already has (so nothing is allocated). The
+ *   preserve API may sleep; with CONFIG_DEBUG_ATOMIC_SLEEP the call must
+ *   print its "sleeping function called from invalid context" line.
  * - writing N to ``kho_harden/edit`` starts N threads per CPU adding and
  *   removing sub-trees until the kexec reboot stops them; the next kernel
  *   must accept the handover.
@@ -76,6 +80,8 @@ static bool early;
 module_param(early, bool, 0400);
 static bool zones;
 module_param(zones, bool, 0400);
+static bool atomic;
+module_param(atomic, bool, 0400);
 
 /* The race list: one preserved page, count then pfns. */
 struct race_list {
@@ -367,6 +373,23 @@ static void zones_check(void)
 		__free_page(pages + i);
 }
 
+/* A preserve that allocates nothing, called where it may not sleep. */
+static void preserve_atomic(void)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, 1);
+
+	if (!p)
+		return;
+	if (!kho_preserve_pages(p, 1)) {
+		preempt_disable();
+		if (!kho_preserve_pages(p + 1, 1))
+			kho_unpreserve_pages(p + 1, 1);
+		preempt_enable();
+		kho_unpreserve_pages(p, 1);
+	}
+	__free_pages(p, 1);
+}
+
 static int edit_fn(void *arg)
 {
 	static char blob[64];
@@ -489,6 +512,8 @@ static int __init test_kho_harden_init(void)
 		zones_check();
 		zones_prepare();
 	}
+	if (atomic)
+		preserve_atomic();
 	return 0;
 }
 late_initcall(test_kho_harden_init);
