@@ -438,7 +438,8 @@ SCENARIOS = [
      "extra": log_has("it is in scratch", "scratch refusal warned once", 1)},
     {"name": "kho-release-race",
      "run": dict(name="kho@race", gens=3, mem="1G", smp=2,
-                 append="kho=on test_kho_harden.race=500")},
+                 append="kho=on test_kho_harden.race=500 "
+                        "kho_debug_release_delay_us=1000")},
     # an early_initcall restore on the deferred-init kernel is refused
     {"name": "kho-early-restore-deferred-numa",
      "run": dict(name="kho@early", gens=2, mem="6G", smp=2,
@@ -462,7 +463,8 @@ SCENARIOS = [
                    log_has("kernel/kho/core.c:", "the line names KHO", 1))},
     {"name": "kho-edit-during-kexec",
      "run": dict(name="kho@edit", gens=3, mem="512M", smp=2,
-                 append="kho=on rig.editkexec=2")},
+                 append="kho=on rig.editkexec=2 "
+                        "kho_debug_edit_delay_us=2000")},
     # "kho_mode" and "kho_root" without a value must not crash early boot
     {"name": "kho-bare-params",
      "run": dict(name="kho@bare", gens=2, mem="512M", smp=2,

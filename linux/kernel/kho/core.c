@@ -30,7 +30,9 @@
 #include <linux/ioport.h>
 #include <linux/io.h>
 #include <linux/kexec.h>
+#include <linux/delay.h>
 #include <linux/kexec_handover.h>
+#include <linux/libfdt.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/notifier.h>
@@ -300,6 +302,35 @@ int kho_preserved_order(unsigned long pfn, unsigned long *start)
 }
 EXPORT_SYMBOL_GPL(kho_preserved_order);
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+/*
+ * Fault injection for the race between state tree edits and the kexec
+ * reboot: with kho_debug_edit_delay_us=N, each kho_add_subtree() first
+ * holds the published page invalid (magic cleared) for N microseconds
+ * under the tree lock, as a long edit would. A kexec that does not wait
+ * for edits then hands over an invalid page nearly every time.
+ */
+static unsigned int kho_edit_delay_us;
+core_param(kho_debug_edit_delay_us, kho_edit_delay_us, uint, 0);
+
+static void kho_debug_slow_edit(void)
+{
+	void *fdt = kho_out.tree.fdt;
+	u32 magic;
+
+	if (!kho_edit_delay_us)
+		return;
+	mutex_lock(&kho_out.tree.lock);
+	magic = fdt_magic(fdt);
+	fdt_set_magic(fdt, 0);
+	fsleep(kho_edit_delay_us);
+	fdt_set_magic(fdt, magic);
+	mutex_unlock(&kho_out.tree.lock);
+}
+#else
+static inline void kho_debug_slow_edit(void) { }
+#endif
+
 /**
  * kho_add_subtree() - name a client's blob in the state tree
  * @name: the client's name (see kho_tree_add() for the rules)
@@ -318,6 +349,7 @@ int kho_add_subtree(const char *name, void *blob, size_t size)
 
 	if (!kho_is_enabled())
 		return -EOPNOTSUPP;
+	kho_debug_slow_edit();
 	err = kho_tree_add(&kho_out.tree, name, virt_to_phys(blob), size);
 	if (!err)
 		kho_debugfs_client(name, blob, size);

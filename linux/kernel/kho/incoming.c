@@ -43,6 +43,7 @@
 #define pr_fmt(fmt) "KHO: " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/init.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
@@ -711,12 +712,26 @@ bool kho_is_incoming_preserved(unsigned long pfn)
 }
 EXPORT_SYMBOL_GPL(kho_is_incoming_preserved);
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+/*
+ * Fault injection for restores racing the release: with
+ * kho_debug_release_delay_us=N the release pauses N microseconds per
+ * block between taking it off the tracker and freeing it.
+ */
+static unsigned int kho_release_delay_us;
+core_param(kho_debug_release_delay_us, kho_release_delay_us, uint, 0);
+#else
+#define kho_release_delay_us 0U
+#endif
+
 static int release_blk(unsigned long pfn, unsigned int order, void *arg)
 {
 	unsigned long *pages = arg, i;
 
 	/* clear, then free: the tracker never names a page the buddy has */
 	kho_tracker_clear(&kho_in.tracker, pfn, order);
+	if (kho_release_delay_us)
+		fsleep(kho_release_delay_us);
 	for (i = 0; i < (1UL << order); i++)
 		free_reserved_page(pfn_to_page(pfn + i));
 	*pages += 1UL << order;
