@@ -13,9 +13,11 @@ retrieves the session and the memfd (RETRIEVE_SESSION + RETRIEVE_FD),
 checks every byte and FINISHes. Timed in the VM with CLOCK_MONOTONIC
 around the system calls.
 
-Live update is charged preserve + retrieve + FINISH, plus the time the
-next kernel spends keeping the preserved memory out of its allocator
-(kho/status incoming_keep_ns); the disk path is charged the write and
+Live update is charged preserve + retrieve + FINISH, plus what the next
+kernel spends on it while booting: keeping the preserved memory out of
+its allocator (kho/status incoming_keep_ns) and taking the sessions'
+files back at late_initcall (its "sessions handed over" log line); the
+disk path is charged the write and
 the read. The memory overhead per preserved GiB is every page the next
 kernel received that is not memfd data (session and memfd records, the
 state tree) plus the tracker's pages, from kho/status, with the chain
@@ -34,6 +36,7 @@ Prints a table and writes it to bench/results/liveupdate-DATE.txt.
 import argparse
 import datetime
 import os
+import re
 import subprocess
 import sys
 
@@ -43,6 +46,8 @@ import rig  # noqa: E402
 
 TOP = rig.TOP
 GiB = 1 << 30
+TAKEN_RE = re.compile(r"sessions handed over, \d+ files, taken back in "
+                      r"(\d+) us")
 
 
 def size_bytes(s):
@@ -114,9 +119,12 @@ def main():
         ret = int(g2["lu_retrieve_us"])
         fin = int(g2["lu_finish_us"])
         keep = int(g2.get("keep_ns", 0)) // 1000
+        taken = [int(m.group(1)) for m in
+                 (TAKEN_RE.search(ln) for ln in res.log) if m]
+        boot = taken[-1]
         pages = int(g2["lu_in_preserved_pages"])
         tracker = int(g2["lu_in_tracker_pages"])
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, IndexError):
         out("bench: figures missing (log: %s)" % res.logfile)
         for ok, d in res.checks:
             if not ok:
@@ -131,7 +139,7 @@ def main():
         return "%10.1f ms/GiB" % (us / 1000.0 / gib)
 
     lu_user = pres + ret + fin
-    lu_all = lu_user + keep
+    lu_all = lu_user + keep + boot
     disk = w + r
     out()
     out("%-52s %12s %s" % ("%s memfd" % a.size, "time", "per GiB"))
@@ -148,6 +156,8 @@ def main():
                                per_gib(fin)))
     out("%-52s %9.3f ms %s" % ("kernel: keeping preserved memory out of "
                                "the allocator", keep / 1000.0, per_gib(keep)))
+    out("%-52s %9.3f ms %s" % ("kernel: taking the files back (late_initcall)",
+                               boot / 1000.0, per_gib(boot)))
     out("%-52s %9.3f ms %s" % ("live update: total", lu_all / 1000.0,
                                per_gib(lu_all)))
     ratio = disk / max(lu_all, 1)

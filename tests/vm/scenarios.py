@@ -138,10 +138,10 @@ NUMA = ["-object", "memory-backend-ram,size=3G,id=m0",
         "-numa", "node,nodeid=0,cpus=0,memdev=m0",
         "-numa", "node,nodeid=1,cpus=1,memdev=m1"]
 
-# The same 6 GiB, but node 0 ends 2 MiB past 4 GiB: a zone boundary that
-# is not aligned to the largest block.
-NUMA_UNALIGNED = ["-object", "memory-backend-ram,size=3074M,id=m0",
-                  "-object", "memory-backend-ram,size=3070M,id=m1",
+# The same 6 GiB, but node 0 ends one page past 4 GiB: a zone boundary
+# only an order-1 block (two pages, one in each node) crosses.
+NUMA_UNALIGNED = ["-object", "memory-backend-ram,size=3145732K,id=m0",
+                  "-object", "memory-backend-ram,size=3145724K,id=m1",
                   "-numa", "node,nodeid=0,cpus=0,memdev=m0",
                   "-numa", "node,nodeid=1,cpus=1,memdev=m1"]
 
@@ -447,8 +447,8 @@ SCENARIOS = [
                  append="kho=on test_kho_harden.early=1"),
      "extra": log_has("restore refused: struct pages",
                       "early restore refusal logged", 2)},
-    # a block across a zone boundary (node 0 ends 2 MiB past 4 GiB, so
-    # a 4 MiB block straddles nodes) is charged to each zone's own pages
+    # a block across a zone boundary (node 0 ends a page past 4 GiB, so
+    # an order-1 block straddles nodes) is charged to each zone's pages
     {"name": "kho-restore-across-zones-deferred-numa",
      "run": dict(name="kho@zones", gens=2, mem="6G", smp=2,
                  variant="deferred", qemu_extra=NUMA_UNALIGNED,

@@ -34,6 +34,7 @@
 #include <linux/kexec_handover.h>
 #include <linux/libfdt.h>
 #include <linux/log2.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/notifier.h>
 #include <linux/printk.h>
@@ -103,14 +104,14 @@ static bool range_is_ram(unsigned long pfn, unsigned long nr)
  * it before it knows what was preserved). Refusing one caller keeps the
  * handover valid for every other client.
  */
-static int check_preserve(unsigned long pfn, unsigned long nr)
+static int check_preserve(unsigned long pfn, unsigned long nr, bool ram)
 {
 	phys_addr_t start = PFN_PHYS(pfn), size = PFN_PHYS(nr);
 
 	might_sleep();
 	if (!kho_is_enabled())
 		return -EOPNOTSUPP;
-	if (!range_is_ram(pfn, nr))
+	if (!ram && !range_is_ram(pfn, nr))
 		return -EFAULT;
 	if (kho_overlaps_scratch(start, size)) {
 		pr_warn_once("refused to preserve %pa+%pa: it is in scratch (movable memory?)\n",
@@ -164,7 +165,7 @@ static int change_range(unsigned long pfn, unsigned long nr, bool set)
 	unsigned long failed;
 	int err;
 
-	err = set ? check_preserve(pfn, nr) : 0;
+	err = set ? check_preserve(pfn, nr, false) : 0;
 	if (err)
 		return err;
 	if (!kho_is_enabled())
@@ -210,6 +211,18 @@ int kho_unpreserve_range(unsigned long pfn, unsigned long nr)
 	return change_range(pfn, nr, false);
 }
 
+/*
+ * What the page allocator handed out is RAM: a folio that is neither a
+ * device's (ZONE_DEVICE) nor reserved, in online memory. Other folios go
+ * through the walk of System RAM, which costs as much as the rest of a
+ * preserve put together when a memfd's pages are kept one by one.
+ */
+static bool folio_is_allocated_ram(struct folio *folio)
+{
+	return !folio_is_zone_device(folio) && !PageReserved(&folio->page) &&
+	       pfn_to_online_page(folio_pfn(folio));
+}
+
 /* One block at the folio's own order: never tiled, so its order survives. */
 static int change_folio(struct folio *folio, bool set)
 {
@@ -217,7 +230,8 @@ static int change_folio(struct folio *folio, bool set)
 	unsigned int order = folio_order(folio);
 	int err;
 
-	err = set ? check_preserve(pfn, 1UL << order) : 0;
+	err = set ? check_preserve(pfn, 1UL << order,
+				   folio_is_allocated_ram(folio)) : 0;
 	if (err)
 		return err;
 	if (!kho_is_enabled())

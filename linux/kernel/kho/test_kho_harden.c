@@ -31,13 +31,16 @@
  * - ``test_kho_harden.early=1``: from an early_initcall, before deferred
  *   struct page init is done, restore the chain test's blob; it must be
  *   refused (``early_restore: refused``) and work again later.
- * - ``test_kho_harden.zones=1``: preserve the block of order k+1 that
+ * - ``test_kho_harden.zones=1``: at device_initcall, before other
+ *   clients preserve anything, preserve the block of order k+1 that
  *   straddles the first zone boundary aligned to 2^k pages only (NUMA
- *   nodes of sizes that are not a multiple of 4 MiB give one). The pages
- *   are in use (by whatever the kernel put there): their contents do not
- *   matter, only where they are. The next kernel restores the block and
- *   reports how much each zone's managed pages grew (``zones_delta``)
- *   against how many of its pages are in each zone (``zones_want``).
+ *   nodes of sizes that are not a multiple of 4 MiB give one). What is
+ *   free of it is allocated first, so no other client can preserve it;
+ *   the rest is the kernel's own (the memory map at the top of a node),
+ *   which nobody preserves. Contents do not matter, only where the pages
+ *   are. The next kernel restores the block and reports how much each
+ *   zone's managed pages grew (``zones_delta``) against how many of its
+ *   pages are in each zone (``zones_want``).
  * - ``test_kho_harden.atomic=1``: preserve a page with preemption off,
  *   in a leaf the tracker already has (so nothing is allocated). The
  *   preserve API may sleep; with CONFIG_DEBUG_ATOMIC_SLEEP the call must
@@ -325,6 +328,11 @@ static void zones_prepare(void)
 	rec->nr = 2 * half;
 	r.zones_pfn = rec->pfn;
 	r.zones_nr = rec->nr;
+	/* each zone's half: ours if free, else the kernel's own */
+	alloc_contig_range(rec->pfn, s, MIGRATE_MOVABLE,
+			   GFP_KERNEL | __GFP_NOWARN);
+	alloc_contig_range(s, s + half, MIGRATE_MOVABLE,
+			   GFP_KERNEL | __GFP_NOWARN);
 	r.zones_prepared = kho_preserve_pages(pfn_to_page(rec->pfn), rec->nr);
 	if (!r.zones_prepared)
 		r.zones_prepared = kho_preserve_folio(virt_to_folio(rec));
@@ -494,6 +502,17 @@ static int __init test_kho_harden_early(void)
 }
 early_initcall(test_kho_harden_early);
 
+/* Before the chain test and others preserve at late_initcall. */
+static int __init test_kho_harden_zones(void)
+{
+	if (zones && kho_is_enabled()) {
+		zones_check();
+		zones_prepare();
+	}
+	return 0;
+}
+device_initcall(test_kho_harden_zones);
+
 static int __init test_kho_harden_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("kho_harden", NULL);
@@ -507,10 +526,6 @@ static int __init test_kho_harden_init(void)
 	if (race) {
 		race_start();
 		race_prepare();
-	}
-	if (zones) {
-		zones_check();
-		zones_prepare();
 	}
 	if (atomic)
 		preserve_atomic();

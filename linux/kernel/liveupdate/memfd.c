@@ -130,24 +130,33 @@ static bool memfd_can_preserve(struct file *file)
 	return shmem_file(file) || is_file_hugepages(file);
 }
 
+/* Room for @cap folios in @st's arrays. */
+static int reserve_folios(struct memfd_state *st, unsigned long cap)
+{
+	struct folio **f;
+	pgoff_t *ix;
+
+	if (cap <= st->cap)
+		return 0;
+	f = kvrealloc(st->folios, array_size(cap, sizeof(*f)), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	st->folios = f;
+	ix = kvrealloc(st->index, array_size(cap, sizeof(*ix)), GFP_KERNEL);
+	if (!ix)
+		return -ENOMEM;
+	st->index = ix;
+	st->cap = cap;
+	return 0;
+}
+
+/* The arrays are sized up front; growing them is for a racing writer. */
 static int add_folio(struct memfd_state *st, struct folio *folio,
 		     pgoff_t index)
 {
-	if (st->nr == st->cap) {
-		unsigned long cap = st->cap ? 2 * st->cap : 64;
-		struct folio **f = kvrealloc(st->folios, cap * sizeof(*f),
-					     GFP_KERNEL);
-		pgoff_t *ix;
-
-		if (!f)
-			return -ENOMEM;
-		st->folios = f;
-		ix = kvrealloc(st->index, cap * sizeof(*ix), GFP_KERNEL);
-		if (!ix)
-			return -ENOMEM;
-		st->index = ix;
-		st->cap = cap;
-	}
+	if (st->nr == st->cap &&
+	    reserve_folios(st, st->cap ? 2 * st->cap : 64))
+		return -ENOMEM;
 	st->folios[st->nr] = folio;
 	st->index[st->nr] = index;
 	st->nr++;
@@ -311,20 +320,25 @@ static int keep_resident(struct memfd_state *st, struct inode *inode,
 	folio_batch_init(&fbatch);
 	while (!err && index < end &&
 	       filemap_get_folios(mapping, &index, end - 1, &fbatch)) {
-		for (i = 0; i < folio_batch_count(&fbatch) && !err; i++) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
 			struct folio *folio = fbatch.folios[i];
 
+			if (err) {
+				folio_put(folio);
+				continue;
+			}
 			folio_lock(folio);
 			/* fallocated and never written: a hole, as for SGP_READ */
 			if (folio->mapping != mapping ||
 			    !folio_test_uptodate(folio)) {
 				folio_unlock(folio);
+				folio_put(folio);
 				continue;
 			}
-			folio_get(folio);
+			/* the batch's reference is the one kept (or dropped) */
 			err = keep_folio(st, folio);
 		}
-		folio_batch_release(&fbatch);
+		folio_batch_reinit(&fbatch);
 		cond_resched();
 	}
 	return err;
@@ -386,6 +400,11 @@ static int memfd_preserve(struct file *file, u64 *data)
 	if (!st->hdr)
 		goto fail;
 	end = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
+	/* at most a folio a page: no reallocation while walking */
+	if (reserve_folios(st, min_t(unsigned long, end,
+				     inode->i_mapping->nrpages +
+				     READ_ONCE(SHMEM_I(inode)->swapped))))
+		goto fail;
 	if (READ_ONCE(SHMEM_I(inode)->swapped))
 		err = keep_swapped(st, inode, end);
 	else
@@ -558,6 +577,9 @@ static void *memfd_restore(u64 data)
 	    size > MAX_LFS_FILESIZE || nr > DIV_ROUND_UP(size, PAGE_SIZE) ||
 	    !memchr(st->hdr->name, 0, sizeof(st->hdr->name)))
 		goto fail;
+	why = "out of memory";
+	if (reserve_folios(st, nr))
+		goto fail;
 	why = restore_entries(st, le64_to_cpu(st->hdr->entries), nr,
 			      DIV_ROUND_UP(size, PAGE_SIZE));
 	if (why)
@@ -576,7 +598,7 @@ static struct file *memfd_retrieve(void *priv)
 {
 	struct memfd_state *st = priv;
 	struct file *file;
-	unsigned long i;
+	unsigned long done;
 	int err = 0;
 
 	/* the name keeps its "memfd:" prefix, as memfd_create() made it */
@@ -586,13 +608,10 @@ static struct file *memfd_retrieve(void *priv)
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	file->f_flags |= O_LARGEFILE;
 	i_size_write(file_inode(file), le64_to_cpu(st->hdr->size));
-	for (i = 0; i < st->nr && !err; i++) {
-		err = shmem_insert_folio(file, st->folios[i], st->index[i]);
-		if (!err) {
-			folio_put(st->folios[i]);
-			st->folios[i] = NULL;
-		}
-	}
+	/* the same folios, at the same indices: no copy */
+	done = shmem_insert_folios(file, st->folios, st->index, st->nr, &err);
+	/* the page cache has our references to those now */
+	memset(st->folios, 0, done * sizeof(*st->folios));
 	if (err) {
 		fput(file);
 		return ERR_PTR(err);
