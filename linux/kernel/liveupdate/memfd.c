@@ -110,11 +110,16 @@ struct memfd_entry_page {
 	struct memfd_entry entry[ENTRIES_PER_PAGE];
 };
 
-/* What this kernel holds for a kept memfd (outgoing or incoming). */
+/*
+ * What this kernel holds for a kept memfd. Outgoing: the preserved entry
+ * pages, written as the folios are kept (each entry names its folio).
+ * Incoming: the folios taken back and their indices, for the new memfd.
+ */
 struct memfd_state {
 	struct memfd_header *hdr;
 	struct memfd_entry_page **pages;
-	unsigned long nr_pages;
+	unsigned long nr_pages, pages_cap;
+	__le64 *link;		/* outgoing: where the next entry page goes */
 	struct folio **folios;
 	pgoff_t *index;
 	unsigned long nr, cap;
@@ -150,7 +155,7 @@ static int reserve_folios(struct memfd_state *st, unsigned long cap)
 	return 0;
 }
 
-/* The arrays are sized up front; growing them is for a racing writer. */
+/* Incoming: the arrays are sized up front from the header. */
 static int add_folio(struct memfd_state *st, struct folio *folio,
 		     pgoff_t index)
 {
@@ -206,52 +211,70 @@ static struct folio *move_out_of_scratch(struct folio *old)
 	return new;
 }
 
+/* The folio an outgoing entry names. */
+static struct folio *entry_folio(const struct memfd_entry *e)
+{
+	return pfn_folio(PHYS_PFN(le64_to_cpu(e->folio) & PAGE_MASK));
+}
+
 static void put_out_state(struct memfd_state *st)
 {
-	unsigned long i;
+	unsigned long i, k;
 
-	for (i = 0; i < st->nr; i++) {
-		kho_unpreserve_folio(st->folios[i]);
-		folio_put(st->folios[i]);
+	for (i = 0; i < st->nr_pages; i++) {
+		struct memfd_entry_page *ep = st->pages[i];
+
+		for (k = 0; k < le64_to_cpu(ep->count); k++) {
+			struct folio *folio = entry_folio(&ep->entry[k]);
+
+			kho_unpreserve_folio(folio);
+			folio_put(folio);
+		}
+		lu_free_preserved(ep);
 	}
-	for (i = 0; i < st->nr_pages; i++)
-		lu_free_preserved(st->pages[i]);
 	if (st->hdr)
 		lu_free_preserved(st->hdr);
 	kvfree(st->pages);
-	kvfree(st->folios);
-	kvfree(st->index);
 	kfree(st);
 }
 
-/* Write the entries into preserved pages, chained from the header. */
-static int write_entries(struct memfd_state *st)
+/*
+ * Outgoing: record a kept folio in the entry pages, chained from the
+ * header; a new page every ENTRIES_PER_PAGE folios. The entry holds our
+ * reference to the folio from now on.
+ */
+static int add_entry(struct memfd_state *st, struct folio *folio,
+		     pgoff_t index)
 {
-	unsigned long i, n = DIV_ROUND_UP(st->nr, ENTRIES_PER_PAGE);
-	__le64 *link = &st->hdr->entries;
+	struct memfd_entry_page *ep = st->nr_pages ?
+				      st->pages[st->nr_pages - 1] : NULL;
+	unsigned long k;
 
-	st->pages = kvcalloc(n, sizeof(*st->pages), GFP_KERNEL);
-	if (n && !st->pages)
-		return -ENOMEM;
-	for (i = 0; i < st->nr; i++) {
-		unsigned long k = i % ENTRIES_PER_PAGE;
-		struct memfd_entry_page *ep;
+	if (!ep || le64_to_cpu(ep->count) == ENTRIES_PER_PAGE) {
+		if (st->nr_pages == st->pages_cap) {
+			unsigned long cap = st->pages_cap ? 2 * st->pages_cap : 8;
+			struct memfd_entry_page **p;
 
-		if (!k) {
-			ep = lu_alloc_preserved();
-			if (!ep)
+			p = kvrealloc(st->pages, array_size(cap, sizeof(*p)),
+				      GFP_KERNEL);
+			if (!p)
 				return -ENOMEM;
-			st->pages[st->nr_pages++] = ep;
-			*link = cpu_to_le64(virt_to_phys(ep));
-			link = &ep->next;
+			st->pages = p;
+			st->pages_cap = cap;
 		}
-		ep = st->pages[st->nr_pages - 1];
-		ep->entry[k].index = cpu_to_le64(st->index[i]);
-		ep->entry[k].folio = cpu_to_le64(PFN_PHYS(folio_pfn(st->folios[i])) |
-						 folio_order(st->folios[i]));
-		ep->count = cpu_to_le64(k + 1);
+		ep = lu_alloc_preserved();
+		if (!ep)
+			return -ENOMEM;
+		st->pages[st->nr_pages++] = ep;
+		*st->link = cpu_to_le64(virt_to_phys(ep));
+		st->link = &ep->next;
 	}
-	st->hdr->nr_entries = cpu_to_le64(st->nr);
+	k = le64_to_cpu(ep->count);
+	ep->entry[k].index = cpu_to_le64(index);
+	ep->entry[k].folio = cpu_to_le64(PFN_PHYS(folio_pfn(folio)) |
+					 folio_order(folio));
+	ep->count = cpu_to_le64(k + 1);
+	st->nr++;
 	return 0;
 }
 
@@ -294,7 +317,7 @@ static int keep_folio(struct memfd_state *st, struct folio *folio)
 	}
 	err = err ?: kho_preserve_folio(folio);
 	if (!err) {
-		err = add_folio(st, folio, index);
+		err = add_entry(st, folio, index);
 		if (err)
 			kho_unpreserve_folio(folio);
 	}
@@ -399,21 +422,15 @@ static int memfd_preserve(struct file *file, u64 *data)
 	st->hdr = lu_alloc_preserved();
 	if (!st->hdr)
 		goto fail;
+	st->link = &st->hdr->entries;
 	end = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
-	/* at most a folio a page: no reallocation while walking */
-	if (reserve_folios(st, min_t(unsigned long, end,
-				     inode->i_mapping->nrpages +
-				     READ_ONCE(SHMEM_I(inode)->swapped))))
-		goto fail;
 	if (READ_ONCE(SHMEM_I(inode)->swapped))
 		err = keep_swapped(st, inode, end);
 	else
 		err = keep_resident(st, inode, end);
 	if (err)
 		goto fail;
-	err = write_entries(st);
-	if (err)
-		goto fail;
+	st->hdr->nr_entries = cpu_to_le64(st->nr);
 	st->hdr->magic = cpu_to_le64(MEMFD_MAGIC);
 	st->hdr->version = cpu_to_le32(MEMFD_VERSION);
 	st->hdr->size = cpu_to_le64(i_size_read(inode));
