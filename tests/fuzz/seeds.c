@@ -30,8 +30,7 @@ static void *fake_page(void)
 	return p;
 }
 
-static void write_seed(const char *dir, const char *name,
-		       const struct kho_setup_data *sd)
+static FILE *open_in(const char *dir, const char *name)
 {
 	char path[512];
 	FILE *f;
@@ -42,6 +41,14 @@ static void write_seed(const char *dir, const char *name,
 		perror(path);
 		exit(1);
 	}
+	return f;
+}
+
+static void write_seed(const char *dir, const char *name,
+		       const struct kho_setup_data *sd)
+{
+	FILE *f = open_in(dir, name);
+
 	fwrite(sd, sizeof(*sd), 1, f);
 	fwrite(ram, PAGE_SIZE, FAKE_PAGES, f);
 	fclose(f);
@@ -92,20 +99,6 @@ static void build(const char *dir, const char *name, unsigned int nblocks,
 		snprintf(dname, sizeof(dname), "%s-cycle", name);
 		write_seed(dir, dname, &sd);
 	}
-}
-
-static FILE *open_in(const char *dir, const char *name)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	return f;
 }
 
 /*
