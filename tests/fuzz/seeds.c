@@ -44,12 +44,22 @@ static FILE *open_in(const char *dir, const char *name)
 	return f;
 }
 
-static void write_seed(const char *dir, const char *name,
-		       const struct kho_setup_data *sd)
+/* The fake RAM as an input, its state tree at @root, one scratch area. */
+static void write_seed(const char *dir, const char *name, phys_addr_t root)
 {
+	struct kho_setup_data sd = {
+		.magic = KHO_SETUP_MAGIC,
+		.version = KHO_SETUP_VERSION,
+		.nr_scratch = 1,
+		.root = root,
+		.scratch[0] = {
+			.addr = FAKE_BASE + (FAKE_PAGES / 2 - 4) * PAGE_SIZE,
+			.size = 2 * PAGE_SIZE,
+		},
+	};
 	FILE *f = open_in(dir, name);
 
-	fwrite(sd, sizeof(*sd), 1, f);
+	fwrite(&sd, sizeof(sd), 1, f);
 	fwrite(ram, PAGE_SIZE, FAKE_PAGES, f);
 	fclose(f);
 }
@@ -58,7 +68,6 @@ static void write_seed(const char *dir, const char *name,
 static void build(const char *dir, const char *name, unsigned int nblocks,
 		  unsigned int max_order, unsigned int seed)
 {
-	struct kho_setup_data sd = { 0 };
 	struct kho_tracker t;
 	struct kho_tree tree;
 	struct rnd_state rnd;
@@ -84,20 +93,14 @@ static void build(const char *dir, const char *name, unsigned int nblocks,
 		kho_tracker_set(&t, pfn, o);
 	}
 	kho_tree_add(&tree, "test-kho", FAKE_BASE + 5 * PAGE_SIZE, 100);
-	sd.magic = KHO_SETUP_MAGIC;
-	sd.version = KHO_SETUP_VERSION;
-	sd.nr_scratch = 1;
-	sd.root = virt_to_phys(tree.fdt);
-	sd.scratch[0].addr = FAKE_BASE + (FAKE_PAGES / 2 - 4) * PAGE_SIZE;
-	sd.scratch[0].size = 2 * PAGE_SIZE;
-	write_seed(dir, name, &sd);
+	write_seed(dir, name, virt_to_phys(tree.fdt));
 	/* the same with a damaged tracker table */
 	if (t.root->top[0]) {
 		u64 *table = phys_to_virt(t.root->top[0] & ~KHO_HEIGHT_MASK);
 
 		table[1] = t.root->top[0] & ~KHO_HEIGHT_MASK;
 		snprintf(dname, sizeof(dname), "%s-cycle", name);
-		write_seed(dir, dname, &sd);
+		write_seed(dir, dname, virt_to_phys(tree.fdt));
 	}
 }
 
@@ -109,7 +112,6 @@ static void build(const char *dir, const char *name, unsigned int nblocks,
  */
 static void regress_wrapped_pfn(const char *dir)
 {
-	struct kho_setup_data sd = { 0 };
 	struct kho_tracker t;
 	struct kho_tree tree;
 
@@ -122,13 +124,7 @@ static void regress_wrapped_pfn(const char *dir)
 	if (kho_tracker_set(&t, (1UL << 52) + (1UL << NR_PAGE_ORDERS),
 			    NR_PAGE_ORDERS))
 		exit(1);
-	sd.magic = KHO_SETUP_MAGIC;
-	sd.version = KHO_SETUP_VERSION;
-	sd.nr_scratch = 1;
-	sd.root = virt_to_phys(tree.fdt);
-	sd.scratch[0].addr = FAKE_BASE + (FAKE_PAGES / 2 - 4) * PAGE_SIZE;
-	sd.scratch[0].size = 2 * PAGE_SIZE;
-	write_seed(dir, "wrapped-pfn", &sd);
+	write_seed(dir, "wrapped-pfn", virt_to_phys(tree.fdt));
 }
 
 /*
