@@ -26,11 +26,11 @@
 
 #define pr_fmt(fmt) "KHO: " fmt
 
+#include <linux/delay.h>
 #include <linux/init.h>
 #include <linux/ioport.h>
 #include <linux/io.h>
 #include <linux/kexec.h>
-#include <linux/delay.h>
 #include <linux/kexec_handover.h>
 #include <linux/libfdt.h>
 #include <linux/log2.h>
