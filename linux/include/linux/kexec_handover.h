@@ -13,6 +13,7 @@ struct folio;
 struct page;
 struct kexec_buf;
 struct kexec_segment;
+struct kimage;
 struct notifier_block;
 struct resource;
 
@@ -90,6 +91,15 @@ bool kho_is_scratch_pfn(unsigned long pfn);
 void kho_fill_setup_data(struct kho_setup_data *sd);
 int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn);
 int kho_check_segments(const struct kexec_segment *segs, unsigned long nr);
+int kho_place_segment(struct kexec_buf *kbuf, kho_hole_fn fn);
+int kho_kimage_take_segments(struct kimage *image);
+bool kho_segment_inplace(const struct kimage *image,
+			 const struct kexec_segment *seg);
+int kho_load_segment_inplace(struct kimage *image, struct kexec_segment *seg);
+struct page *kho_kimage_pages_inplace(const struct kimage *image,
+				      unsigned long addr, unsigned long size);
+void kho_kimage_release(struct kimage *image);
+void kho_kimage_report(const struct kimage *image);
 int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size);
 struct folio *kho_restore_folio(phys_addr_t phys);
 struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr);
@@ -154,6 +164,43 @@ static inline int kho_check_segments(const struct kexec_segment *segs,
 				     unsigned long nr)
 {
 	return 0;
+}
+
+static inline int kho_place_segment(struct kexec_buf *kbuf, kho_hole_fn fn)
+{
+	return -EADDRNOTAVAIL;
+}
+
+static inline int kho_kimage_take_segments(struct kimage *image)
+{
+	return 0;
+}
+
+static inline bool kho_segment_inplace(const struct kimage *image,
+				       const struct kexec_segment *seg)
+{
+	return false;
+}
+
+static inline int kho_load_segment_inplace(struct kimage *image,
+					   struct kexec_segment *seg)
+{
+	return -EINVAL;
+}
+
+static inline struct page *
+kho_kimage_pages_inplace(const struct kimage *image, unsigned long addr,
+			 unsigned long size)
+{
+	return NULL;
+}
+
+static inline void kho_kimage_release(struct kimage *image)
+{
+}
+
+static inline void kho_kimage_report(const struct kimage *image)
+{
 }
 
 static inline int kho_retrieve_subtree(const char *name, phys_addr_t *phys,
