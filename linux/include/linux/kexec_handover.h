@@ -100,6 +100,13 @@ struct page *kho_kimage_pages_inplace(const struct kimage *image,
 				      unsigned long addr, unsigned long size);
 void kho_kimage_release(struct kimage *image);
 void kho_kimage_report(const struct kimage *image);
+void kexec_tl_boot_stamp(unsigned int point);
+void kexec_tl_boot_done(void);
+void kexec_tl_parse_setup_data(u64 pa, u32 len);
+phys_addr_t kexec_tl_slot_phys(void);
+phys_addr_t kexec_tl_page_phys(void);
+void kexec_tl_reboot(struct kimage *image, unsigned long planned);
+void kexec_tl_stamp(unsigned int point);
 int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size);
 struct folio *kho_restore_folio(phys_addr_t phys);
 struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr);
@@ -200,6 +207,37 @@ static inline void kho_kimage_release(struct kimage *image)
 }
 
 static inline void kho_kimage_report(const struct kimage *image)
+{
+}
+
+static inline void kexec_tl_boot_stamp(unsigned int point)
+{
+}
+
+static inline void kexec_tl_boot_done(void)
+{
+}
+
+static inline void kexec_tl_parse_setup_data(u64 pa, u32 len)
+{
+}
+
+static inline phys_addr_t kexec_tl_slot_phys(void)
+{
+	return 0;
+}
+
+static inline phys_addr_t kexec_tl_page_phys(void)
+{
+	return 0;
+}
+
+static inline void kexec_tl_reboot(struct kimage *image,
+				   unsigned long planned)
+{
+}
+
+static inline void kexec_tl_stamp(unsigned int point)
 {
 }
 

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * timeline.c - where the time of each kexec reboot goes, measured across
+ * the reboot and kept from kernel to kernel.
+ */
+
+/**
+ * DOC: Kexec timeline
+ *
+ * A kexec reboot is the blackout a live update costs. Each kernel keeps a
+ * history page (&struct kexec_tl_history): the records of the reboots
+ * that led to it, and a slot for the next one. The reboot fills the slot
+ * as it goes, from one clock that keeps counting across it (the TSC on
+ * x86, read through arch_kexec_clock(); jiffies and sched_clock restart
+ * with each kernel):
+ *
+ * - kernel_kexec() stamps the reboot request and, after machine_shutdown(),
+ *   the devices being down, and counts the pages the relocation list holds;
+ * - relocate_kernel stamps the start and end of its copy and counts the
+ *   pages it copied;
+ * - purgatory (kexec_file_load() images) stamps its start and the end of
+ *   its check of the segments, and the bytes it checked;
+ * - the next kernel stamps start_kernel(), the end of mm_core_init() and
+ *   the start of user space.
+ *
+ * The page reaches the next kernel two ways: as a KHO subtree,
+ * ``kexec-timeline`` (any loader, KHO on), and named by a setup_data entry
+ * (kexec_file_load(), also with KHO off), which the next kernel copies
+ * before it allocates anything. The next kernel checks the history,
+ * completes the last record, keeps the last %KEXEC_TL_RECORDS - 1 records
+ * and prints the phases of its own boot in one line::
+ *
+ *   kexec-timeline: gen=2 via=file kho=on shutdown=1.2 handoff=0.3 ...
+ *
+ * /sys/kernel/kexec_timeline gives user space the page (``khoctl
+ * timeline`` prints it). A history that does not check out is dropped with
+ * one line; the timeline starts again from that kernel.
+ */
+
+#define pr_fmt(fmt) "kexec-timeline: " fmt
+
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/kexec.h>
+#include <linux/kexec_handover.h>
+#include <linux/kexec_timeline.h>
+#include <linux/kobject.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/sysfs.h>
+
+#include <asm/early_ioremap.h>
+
+#define KEXEC_TL_NODE	"kexec-timeline"
+
+#ifndef arch_kexec_clock
+static inline u64 arch_kexec_clock(void)
+{
+	return 0;
+}
+
+static inline u32 arch_kexec_clock_khz(void)
+{
+	return 0;
+}
+#endif
+
+static_assert(sizeof(struct kexec_tl_record) == 128);
+static_assert(offsetof(struct kexec_tl_record, t) == KEXEC_TL_T_OFFSET);
+static_assert(offsetof(struct kexec_tl_record, reloc_pages) ==
+	      KEXEC_TL_RELOC_PAGES_OFFSET);
+static_assert(sizeof(struct kexec_tl_history) <= PAGE_SIZE);
+
+static struct kexec_tl_history *hist;
+static u64 boot_t[KEXEC_TL_POINTS];
+
+/* the history the setup_data entry named, copied before any allocation */
+static struct kexec_tl_history early_hist __initdata;
+static bool early_valid __initdata;
+
+/**
+ * kexec_tl_boot_stamp() - stamp a point of this kernel's own boot
+ * @point: %KEXEC_TL_START_KERNEL or %KEXEC_TL_MM
+ */
+void kexec_tl_boot_stamp(unsigned int point)
+{
+	if (point < KEXEC_TL_POINTS)
+		boot_t[point] = arch_kexec_clock();
+}
+
+/**
+ * kexec_tl_parse_setup_data() - copy the history a setup_data entry names
+ * @pa: physical address of the entry's payload (a little-endian u64: the
+ *	physical address of the previous kernel's history page)
+ * @len: its length
+ *
+ * Called from the architecture's early setup, before memblock allocates
+ * anything that could land on the page.
+ */
+void __init kexec_tl_parse_setup_data(u64 pa, u32 len)
+{
+	struct kexec_tl_history *h;
+	u64 *payload, page;
+
+	if (len < sizeof(u64))
+		return;
+	payload = early_memremap(pa, sizeof(u64));
+	if (!payload)
+		return;
+	page = *payload;
+	early_memunmap(payload, sizeof(u64));
+	if (!page || !PAGE_ALIGNED(page))
+		return;
+	h = early_memremap(page, sizeof(*h));
+	if (!h)
+		return;
+	memcpy(&early_hist, h, sizeof(*h));
+	early_memunmap(h, sizeof(*h));
+	early_valid = true;
+}
+
+/* Why @h cannot be this kernel's history, or NULL. */
+static const char *check_history(const struct kexec_tl_history *h)
+{
+	const struct kexec_tl_record *r;
+
+	if (h->magic != KEXEC_TL_HIST_MAGIC)
+		return "bad magic";
+	if (h->version != KEXEC_TL_VERSION)
+		return "unknown version";
+	if (h->nr >= KEXEC_TL_RECORDS)
+		return "too many records";
+	r = &h->rec[h->nr];
+	if (r->magic != KEXEC_TL_MAGIC || r->gen != h->gen + 1)
+		return "no record of this reboot";
+	return NULL;
+}
+
+/* The history a KHO handover carries, copied into @h: 0 or an errno. */
+static int take_kho_history(struct kexec_tl_history *h)
+{
+	phys_addr_t phys;
+	struct page *page;
+	u64 size;
+	int err;
+
+	err = kho_retrieve_subtree(KEXEC_TL_NODE, &phys, &size);
+	if (err)
+		return err;
+	if (size != PAGE_SIZE || !PAGE_ALIGNED(phys))
+		return -EINVAL;
+	page = kho_restore_pages(phys, 1);
+	if (!page)
+		return -EINVAL;
+	memcpy(h, page_address(page), sizeof(*h));
+	__free_page(page);
+	return 0;
+}
+
+static ssize_t kexec_timeline_read(struct file *file, struct kobject *kobj,
+				   struct bin_attribute *attr, char *buf,
+				   loff_t off, size_t count)
+{
+	return memory_read_from_buffer(buf, count, &off, hist, sizeof(*hist));
+}
+
+static struct bin_attribute kexec_timeline_attr = {
+	.attr = { .name = "kexec_timeline", .mode = 0400 },
+	.size = sizeof(struct kexec_tl_history),
+	.read = kexec_timeline_read,
+};
+
+/*
+ * Take the history over (a KHO subtree first, the setup_data copy next),
+ * complete the record of the reboot that started this kernel, and offer
+ * the page to the next one.
+ */
+static int __init kexec_tl_init(void)
+{
+	struct kexec_tl_history *h;
+	const char *why = NULL;
+	struct kexec_tl_record *r;
+	bool from_kho;
+	int err;
+
+	h = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	from_kho = !take_kho_history(h);
+	if (!from_kho && early_valid)
+		memcpy(h, &early_hist, sizeof(*h));
+	if (from_kho || early_valid)
+		why = check_history(h);
+	if (why) {
+		pr_warn("history refused (%s), starting again\n", why);
+		memset(h, 0, sizeof(*h));
+	}
+	if (!h->magic) {
+		h->magic = KEXEC_TL_HIST_MAGIC;
+		h->version = KEXEC_TL_VERSION;
+		h->gen = 1;
+	} else {
+		r = &h->rec[h->nr++];
+		r->in_khz = arch_kexec_clock_khz();
+		r->t[KEXEC_TL_START_KERNEL] = boot_t[KEXEC_TL_START_KERNEL];
+		r->t[KEXEC_TL_MM] = boot_t[KEXEC_TL_MM];
+		h->gen = r->gen;
+	}
+	/* the oldest record goes when the slot would not fit */
+	if (h->nr == KEXEC_TL_RECORDS) {
+		h->nr--;
+		memmove(&h->rec[0], &h->rec[1], sizeof(h->rec[0]) * h->nr);
+	}
+	memset(&h->rec[h->nr], 0, sizeof(h->rec[0]));
+	hist = h;
+
+	if (kho_is_enabled()) {
+		err = kho_preserve_pages(virt_to_page(h), 1) ?:
+		      kho_add_subtree(KEXEC_TL_NODE, h, PAGE_SIZE);
+		if (err)
+			pr_warn("not handed over by KHO (%d): kexec_load() reboots are not recorded\n",
+				err);
+	}
+	if (sysfs_create_bin_file(kernel_kobj, &kexec_timeline_attr))
+		pr_warn("no /sys/kernel/kexec_timeline\n");
+	return 0;
+}
+late_initcall(kexec_tl_init);
+
+/* Microseconds from @a to @b on a clock of @khz, 0 when either is unseen. */
+static u64 span_us(u64 a, u64 b, u32 khz)
+{
+	if (!a || !b || !khz || b < a)
+		return 0;
+	return div_u64((b - a) * 1000, khz);
+}
+
+static u32 ms_frac(u64 us)
+{
+	return do_div(us, 1000);
+}
+
+/* microseconds as the two arguments of "%llu.%03u" milliseconds */
+#define MS(us)	div_u64(us, 1000), ms_frac(us)
+
+/**
+ * kexec_tl_boot_done() - stamp the start of user space and print the line
+ *
+ * Called by kernel_init() just before it runs init.
+ */
+void kexec_tl_boot_done(void)
+{
+	u64 now = arch_kexec_clock(), mm, init, total, p[7];
+	u32 khz = arch_kexec_clock_khz();
+	struct kexec_tl_record *r;
+	unsigned int i;
+
+	if (!khz)
+		return;
+	if (!hist || !hist->nr || hist->rec[hist->nr - 1].gen != hist->gen) {
+		mm = span_us(boot_t[KEXEC_TL_START_KERNEL],
+			     boot_t[KEXEC_TL_MM], khz);
+		init = span_us(boot_t[KEXEC_TL_MM], now, khz);
+		pr_info("gen=%u cold mm=%llu.%03u init=%llu.%03u ms\n",
+			hist ? hist->gen : 1, MS(mm), MS(init));
+		return;
+	}
+	r = &hist->rec[hist->nr - 1];
+	r->t[KEXEC_TL_INIT] = now;
+	/* a point behind the one before it: another CPU's clock, say */
+	for (i = 1; i < KEXEC_TL_POINTS; i++) {
+		u64 prev = r->t[i - 1];
+		unsigned int k;
+
+		for (k = i - 1; !prev && k > 0; k--)
+			prev = r->t[k - 1];
+		if (r->t[i] && r->t[i] < prev) {
+			r->t[i] = prev;
+			r->flags |= KEXEC_TL_CLAMPED;
+		}
+	}
+	khz = r->in_khz;
+	p[0] = span_us(r->t[KEXEC_TL_REBOOT], r->t[KEXEC_TL_DEVICES], khz);
+	p[1] = span_us(r->t[KEXEC_TL_DEVICES], r->t[KEXEC_TL_RELOC_START], khz);
+	p[2] = span_us(r->t[KEXEC_TL_RELOC_START], r->t[KEXEC_TL_RELOC_END],
+		       khz);
+	p[3] = span_us(r->t[KEXEC_TL_RELOC_END],
+		       r->t[KEXEC_TL_PURGATORY_END], khz);
+	p[4] = span_us(r->t[KEXEC_TL_PURGATORY_END] ?:
+		       r->t[KEXEC_TL_RELOC_END], r->t[KEXEC_TL_START_KERNEL],
+		       khz);
+	p[5] = span_us(r->t[KEXEC_TL_START_KERNEL], r->t[KEXEC_TL_MM], khz);
+	p[6] = span_us(r->t[KEXEC_TL_MM], r->t[KEXEC_TL_INIT], khz);
+	total = span_us(r->t[KEXEC_TL_REBOOT], r->t[KEXEC_TL_INIT], khz);
+	pr_info("gen=%u via=%s kho=%s shutdown=%llu.%03u handoff=%llu.%03u reloc=%llu.%03u purgatory=%llu.%03u boot=%llu.%03u mm=%llu.%03u init=%llu.%03u total=%llu.%03u ms reloc_bytes=%llu planned_bytes=%llu hash_bytes=%llu%s\n",
+		r->gen, r->flags & KEXEC_TL_FILE ? "file" : "load",
+		r->flags & KEXEC_TL_KHO ? "on" : "off", MS(p[0]), MS(p[1]),
+		MS(p[2]), MS(p[3]), MS(p[4]), MS(p[5]), MS(p[6]), MS(total),
+		r->reloc_pages << PAGE_SHIFT, r->planned_pages << PAGE_SHIFT,
+		r->hash_bytes, r->flags & KEXEC_TL_CLAMPED ? " clamped" : "");
+}
+
+/**
+ * kexec_tl_slot_phys() - where the next reboot's record goes
+ *
+ * For machine_kexec() (relocate_kernel) and the purgatory of
+ * kexec_file_load() images.
+ *
+ * Return: the slot's physical address, or 0 when there is no timeline.
+ */
+phys_addr_t kexec_tl_slot_phys(void)
+{
+	return hist && arch_kexec_clock_khz() ?
+	       virt_to_phys(&hist->rec[hist->nr]) : 0;
+}
+
+/**
+ * kexec_tl_page_phys() - the history page, for the boot protocol
+ *
+ * Return: its physical address, or 0 when there is no timeline.
+ */
+phys_addr_t kexec_tl_page_phys(void)
+{
+	return kexec_tl_slot_phys() ? virt_to_phys(hist) : 0;
+}
+
+/**
+ * kexec_tl_reboot() - a kexec reboot starts
+ * @image: the image it boots
+ * @planned: the pages its relocation list holds
+ *
+ * Called by kernel_kexec() first thing: opens the record.
+ */
+void kexec_tl_reboot(struct kimage *image, unsigned long planned)
+{
+	struct kexec_tl_record *r;
+
+	if (!kexec_tl_slot_phys())
+		return;
+	r = &hist->rec[hist->nr];
+	memset(r, 0, sizeof(*r));
+	r->t[KEXEC_TL_REBOOT] = arch_kexec_clock();
+	r->magic = KEXEC_TL_MAGIC;
+	r->gen = hist->gen + 1;
+	r->out_khz = arch_kexec_clock_khz();
+	r->planned_pages = planned;
+	r->flags = (image->file_mode ? KEXEC_TL_FILE : 0) |
+		   (kho_is_enabled() ? KEXEC_TL_KHO : 0);
+}
+
+/**
+ * kexec_tl_stamp() - stamp a point of the outgoing kernel's reboot
+ * @point: %KEXEC_TL_DEVICES
+ */
+void kexec_tl_stamp(unsigned int point)
+{
+	if (kexec_tl_slot_phys() && point < KEXEC_TL_POINTS)
+		hist->rec[hist->nr].t[point] = arch_kexec_clock();
+}
