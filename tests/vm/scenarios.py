@@ -216,25 +216,131 @@ def log_has(text, what, gen):
     return check
 
 
+TL_RE = re.compile(r"kexec-timeline: gen=(\d+) via=(\w+) kho=(\w+) (.*) ms "
+                   r"reloc_bytes=(\d+) planned_bytes=(\d+) hash_bytes=(\d+)(.*)")
+TL_PHASES = ("shutdown", "handoff", "reloc", "purgatory", "boot", "mm",
+             "init", "total")
+
+
+def timeline_lines(res):
+    """Per generation, its kexec-timeline lines: [(gen, [line, ...])]."""
+    return [(g, [ln[ln.index("kexec-timeline: "):] for ln in lines
+                 if "kexec-timeline: gen=" in ln])
+            for g, lines in enumerate(by_generation(res), 1)]
+
+
+def parse_timeline(line):
+    """A kexec-timeline line as a dict, or None."""
+    m = TL_RE.search(line)
+    if not m:
+        return None
+    d = dict(kv.split("=", 1) for kv in m.group(4).split())
+    d.update(gen=int(m.group(1)), via=m.group(2), kho=m.group(3),
+             reloc_bytes=int(m.group(5)), planned_bytes=int(m.group(6)),
+             hash_bytes=int(m.group(7)), clamped="clamped" in m.group(8))
+    return d
+
+
+def timeline(kho="on", zero_copy=True, via="file", khoctl=True):
+    """Every generation prints one kexec-timeline line: the cold boot its
+    own, every later one the phases of the reboot that started it, all
+    recorded (purgatory only for kexec_file_load), none clamped, the
+    bytes relocate_kernel copied equal to what the relocation list held
+    (0 with zero copy). The last generation's "khoctl timeline --points"
+    lists every reboot with the same figures and points in order."""
+    def check(res):
+        recs = {}
+        for g, hits in timeline_lines(res):
+            if g == 1:
+                yield (len(hits) == 1 and "gen=1 cold" in hits[0],
+                       "gen1: one cold-boot kexec-timeline line", hits)
+                continue
+            d = parse_timeline(hits[0]) if len(hits) == 1 else None
+            yield (d is not None and d["gen"] == g,
+                   "gen%d: one kexec-timeline line for gen %d" % (g, g), hits)
+            if not d:
+                continue
+            recs[g] = d
+            want = [p for p in TL_PHASES
+                    if p != "purgatory" or d["via"] == "file"]
+            missing = [p for p in want if d.get(p, "-") == "-"]
+            yield (not missing and not d["clamped"] and d["kho"] == kho and
+                   (via is None or d["via"] == via),
+                   "gen%d: every phase recorded and in order, kho=%s "
+                   "via=%s" % (g, kho, via or d["via"]), hits)
+            if zero_copy is None:
+                yield (d["reloc_bytes"] == d["planned_bytes"],
+                       "gen%d: relocate_kernel copied what was planned "
+                       "(%d of %d bytes)" % (g, d["reloc_bytes"],
+                                              d["planned_bytes"]), hits)
+            elif zero_copy:
+                yield (d["reloc_bytes"] == 0 and d["planned_bytes"] == 0,
+                       "gen%d: the reboot relocated 0 bytes (%d planned, "
+                       "%d copied)" % (g, d["planned_bytes"],
+                                       d["reloc_bytes"]), hits)
+            else:
+                yield (d["reloc_bytes"] == d["planned_bytes"] > 0,
+                       "gen%d: relocate_kernel copied what was planned "
+                       "(%d of %d bytes)" % (g, d["reloc_bytes"],
+                                              d["planned_bytes"]), hits)
+        if not khoctl:
+            return
+        blocks = log_blocks(res, "TL")
+        rows = {}
+        points_ok = True
+        for line in (blocks[-1][1] if blocks else []):
+            f = line.split()
+            if f and f[0].isdigit() and len(f) == 14:
+                rows[int(f[0])] = f
+            if "points" in line:
+                vals = [float(kv.split("=")[1]) for kv in f[7:]
+                        if kv.split("=")[1] != "-"]
+                points_ok &= vals == sorted(vals) and len(vals) >= 7
+        same = all(g in rows and int(rows[g][11]) == d["reloc_bytes"] and
+                   int(rows[g][13]) == d["hash_bytes"] and
+                   abs(float(rows[g][3]) - float(d["shutdown"])) < 0.0015
+                   for g, d in recs.items())
+        yield (bool(blocks) and blocks[-1][2] == ["0"] and same and
+               points_ok and len(rows) == len(recs),
+               "khoctl timeline lists every reboot (%d) with the boot "
+               "lines' figures, points in order" % len(recs),
+               blocks[-1][1] if blocks else ["no TL block"])
+    return check
+
+
+def fallback_copied(res):
+    """Gen2 was booted with the copy path: relocate_kernel copied exactly
+    what the relocation list held, several MiB."""
+    gens = dict(timeline_lines(res))
+    d = parse_timeline(gens.get(2, [""])[0]) if len(gens.get(2, [])) == 1 \
+        else None
+    yield (d is not None and
+           d["reloc_bytes"] == d["planned_bytes"] >= 4 << 20,
+           "gen2: the reboot copied the segments not in place (%s of %s "
+           "bytes)" % (d and d["reloc_bytes"], d and d["planned_bytes"]),
+           gens.get(2, []))
+
+
 def kho_variants():
     for name, run in KHO:
         sc = {"name": name, "run": dict(run, smp=2)}
         if name == "kho-chain":
-            sc["extra"] = same_hash_tables
+            sc["extra"] = both(same_hash_tables, timeline())
         yield sc
     for name, run in KHO:
         r = dict(run, smp=2, name=run["name"] + "@memblock")
         r["append"] = run["append"] + " kho_mode=memblock"
         sc = {"name": name + "-memblock", "run": r}
         if name == "kho-chain":
-            sc["extra"] = same_hash_tables
+            sc["extra"] = both(same_hash_tables, timeline())
         yield sc
     for name, run in KHO:
         r = dict(run, smp=2, name=run["name"] + "@deferred", mem="6G",
                  variant="deferred", qemu_extra=NUMA, boot_timeout=300)
         sc = {"name": name + "-deferred-numa", "run": r}
         if name == "kho-chain":
-            sc["extra"] = both(kaslr_moved(), same_hash_tables)
+            sc["extra"] = both(kaslr_moved(), same_hash_tables,
+                               timeline())
         yield sc
 
 
@@ -534,6 +640,46 @@ SCENARIOS = [
     {"name": "kho-kexec-tools",
      "run": dict(name="kho@kexec-tools", gens=3, mem="1G", smp=2,
                  append="kho=on rig.loader=kexec-tools")},
+    # Zero-copy kexec: with scratch fragmented (a page held every 2 MiB)
+    # in gen1, the kernel and initrd cannot be loaded in place: one line
+    # says so and the reboot copies them, all of what was planned. Gen2
+    # is not fragmented: 0 bytes again. Gen1 also unloads and reloads,
+    # and gen2 does so with the in-place image: its pages come back.
+    {"name": "kho-zerocopy-fallback",
+     "run": dict(name="kho@fallback", gens=3, mem="1G", smp=2,
+                 append="kho=on kho_debug_fragment_scratch=2 "
+                        "rig.next.kho_debug_fragment_scratch=- rig.unload=2"),
+     "extra": both(log_has("not placed in free scratch",
+                           "fallback to the copy path said once", 1),
+                   log_has("2 of 4 segments",
+                           "gen1: kernel and initrd copied", 1),
+                   lambda res: (c for c in timeline(khoctl=False)(res)
+                                if not c[1].startswith("gen2: the reboot")),
+                   fallback_copied)},
+    # The stock path (KHO off) is measured too, through setup_data: every
+    # page is copied by relocate_kernel.
+    {"name": "kexec-timeline-stock",
+     "run": dict(name="chain@stock", gens=3, mem="1G", smp=2,
+                 append="kho=off"),
+     "extra": timeline(kho="off", zero_copy=False)},
+    # kexec_load() reboots are recorded through the KHO subtree (no
+    # purgatory points: kexec-tools' purgatory does not stamp).
+    {"name": "kexec-timeline-kexec-load",
+     "run": dict(name="chain@user-tl", gens=3, mem="1G", smp=2,
+                 append="kho=on rig.loader=user"),
+     "extra": both(timeline(via=None, zero_copy=None),
+                   log_has("kexec-timeline: gen=2 via=load kho=on",
+                           "the kexec_load() reboot recorded", 2))},
+    # A damaged history is refused with one line, never trusted; the
+    # timeline starts again from that kernel.
+    {"name": "kexec-timeline-corrupt",
+     "run": dict(name="chain@tl-corrupt", gens=3, mem="1G", smp=2,
+                 append="kho=on kexec_tl_debug_corrupt=1 "
+                        "rig.next.kexec_tl_debug_corrupt=-"),
+     "extra": both(log_has("kexec-timeline: history refused (bad magic)",
+                           "damaged history refused", 2),
+                   log_has("kexec-timeline: gen=2 via=file",
+                           "gen3 records its reboot again", 3))},
     # kexec_load() hands over by kho_root=: the KASLR kernel must stay
     # where kexec-tools placed it, in scratch (gen2). Generations 3 to 5
     # are loaded by kexec_file_load() with the command line reused, a

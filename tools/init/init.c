@@ -9,6 +9,8 @@
  *   rig.gens=M         last generation of the chain; power off after it
  *   rig.panic=N        make generation N panic (tests the runner)
  *   rig.hang=N         make generation N hang (tests the runner)
+ *   rig.unload=N       generation N loads the next kernel, unloads it
+ *                      (checking CmaFree comes back) and loads it again
  *
  * Results go to the console as TAP lines prefixed with "RIG:" so the
  * runner can tell them from kernel messages:
@@ -34,6 +36,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/kexec.h>
 #include <linux/reboot.h>
 
 #include "rig.h"
@@ -128,12 +131,35 @@ static unsigned long uptime_ms(void)
 	return ts.tv_sec * 1000UL + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Free memory in bytes, the pages on the per-CPU free lists included
+ * (MemFree leaves them out, and freed pages wait there): nr_free_pages
+ * plus every pageset's count in /proc/zoneinfo.
+ */
+long rig_free_bytes(void)
+{
+	static char buf[65536];
+	long pages = 0;
+	char *p;
+	int n = rig_read_file("/proc/zoneinfo", buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, "nr_free_pages ")); p++)
+		pages += strtol(p + strlen("nr_free_pages "), NULL, 10);
+	for (p = buf; (p = strstr(p, "count: ")); p++)
+		pages += strtol(p + strlen("count: "), NULL, 10);
+	return pages * 4096;
+}
+
+
 int rig_kexec_file(void)
 {
 	static char next[4096], tmp[4096];
+	long ret, before;
 	char gen[16];
-	int kfd, ifd;
-	long ret;
+	int kfd, ifd, unload;
 
 	snprintf(gen, sizeof(gen), "%d", rig.gen + 1);
 	cmdline_set(next, sizeof(next), cmdline, "rig.gen", gen);
@@ -163,8 +189,27 @@ int rig_kexec_file(void)
 		rig_tap(0, "kexec: open kernel/initrd: %s", strerror(errno));
 		return -1;
 	}
+	unload = rig_param_long("rig.unload", 0) == rig.gen;
+	before = unload ? rig_free_bytes() >> 10 : 0;
 	ret = syscall(SYS_kexec_file_load, kfd, ifd, strlen(next) + 1, next,
 		      0UL);
+	if (!ret && unload) {
+		/* the in-place segments' pages come back with an unload */
+		long loaded = rig_free_bytes() >> 10, unloaded;
+
+		ret = syscall(SYS_kexec_file_load, -1, -1, 0UL, NULL,
+			      (unsigned long)KEXEC_FILE_UNLOAD);
+		unloaded = rig_free_bytes() >> 10;
+		rig_log("gen=%d unload free_kb before=%ld loaded=%ld unloaded=%ld",
+			rig.gen, before, loaded, unloaded);
+		rig_tap(!ret && before - loaded >= 16384 &&
+			labs(before - unloaded) <= 4096,
+			"an unload gives back the scratch its in-place image held (free %ld kB, loaded %ld kB, unloaded %ld kB)",
+			before, loaded, unloaded);
+		if (!ret)
+			ret = syscall(SYS_kexec_file_load, kfd, ifd,
+				      strlen(next) + 1, next, 0UL);
+	}
 	close(kfd);
 	close(ifd);
 	if (ret) {
@@ -172,6 +217,32 @@ int rig_kexec_file(void)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * In the last generation, "khoctl timeline --points" between
+ * RIG: TL-BEGIN and RIG: TL-END (kernels with a kexec timeline).
+ */
+static void print_timeline(void)
+{
+	char *argv[] = { "/bin/khoctl", "timeline", "--points", NULL };
+	static char out[16384];
+	const char *p;
+	int st;
+
+	if (access("/sys/kernel/kexec_timeline", R_OK))
+		return;
+	st = rig_run(argv, out, sizeof(out));
+	printf("RIG: TL-BEGIN gen%d\n", rig.gen);
+	for (p = out; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		printf("RIG: TL %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+	printf("RIG: TL-END %d\n", st);
+	fflush(stdout);
+	rig_tap(st == 0, "khoctl timeline: exit status %d", st);
 }
 
 /*
@@ -337,6 +408,8 @@ int main(void)
 			rig_tap(0, "reboot(KEXEC) returned: %s", strerror(errno));
 		}
 	}
+	if (rig.gen == rig.gens)
+		print_timeline();
 	rig_log("gen=%d done next=poweroff uptime_ms=%lu", rig.gen, uptime_ms());
 	power_off();
 	return 0;

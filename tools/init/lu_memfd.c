@@ -146,28 +146,6 @@ static long meminfo(const char *key)
 	return p ? strtol(p + strlen(key) + 1, NULL, 10) * 1024 : -1;
 }
 
-/*
- * Free memory in bytes, the pages on the per-CPU free lists included
- * (MemFree leaves them out, and freed pages wait there): nr_free_pages
- * plus every pageset's count in /proc/zoneinfo.
- */
-static long free_bytes(void)
-{
-	static char buf[65536];
-	long pages = 0;
-	char *p;
-	int n = rig_read_file("/proc/zoneinfo", buf, sizeof(buf) - 1);
-
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	for (p = buf; (p = strstr(p, "nr_free_pages ")); p++)
-		pages += strtol(p + strlen("nr_free_pages "), NULL, 10);
-	for (p = buf; (p = strstr(p, "count: ")); p++)
-		pages += strtol(p + strlen("count: "), NULL, 10);
-	return pages * PG;
-}
-
 /* PFN (and THP flag) of every data page of a memfd: 0 or -errno */
 static int pfns_of(int fd, uint64_t size, int all, uint64_t *pfn,
 		   uint8_t *huge)
@@ -295,9 +273,9 @@ static void unpreserve_then_truncate(int dev, int fd, const char *what)
 	rig_tap(!r, "lu_memfd: preserve %s in a session then close it (%llu of its pages copied out of scratch): %s",
 		what, (unsigned long long)moved, r ? strerror(-r) : "ok");
 	rig_write_file("/proc/sys/vm/drop_caches", "3");
-	free0 = free_bytes();
+	free0 = rig_free_bytes();
 	expect_err(ftruncate(fd, 0) ? errno : 0, 0, what);
-	free1 = free_bytes();
+	free1 = rig_free_bytes();
 	rig_log("gen=%d lu_memfd truncated: free %ld -> %ld", rig.gen, free0,
 		free1);
 	rig_tap(free1 - free0 >= (long)(8 * HUGE) - (2 << 20),

@@ -773,6 +773,15 @@ static const struct command commands[] = {
 	  "its files into DIR (default: the current directory, created if\n"
 	  "missing) with their names and modes, then FINISH the session. On an\n"
 	  "error the session is not finished, so take can run again.\n" },
+	{ "timeline", cmd_timeline, "[--points]",
+	  "where the time of each kexec reboot went",
+	  "For each kexec reboot that led to this kernel (up to 30), the\n"
+	  "phases in milliseconds: shutdown (reboot request to devices down),\n"
+	  "handoff, reloc (relocate_kernel's copy), purgatory (its check of the\n"
+	  "segments), boot (to start_kernel), mm, init (to user space), total;\n"
+	  "and the bytes relocated, planned and checked. Measured on one clock\n"
+	  "across the reboot (the TSC on x86). Reads /sys/kernel/kexec_timeline.\n"
+	  "  --points   also each point, in ms after the reboot request\n" },
 	{ "exec", cmd_exec, "",
 	  "reboot into the loaded kernel (like kexec -e)",
 	  "Reboot into the loaded kernel now (like kexec -e).\n" },

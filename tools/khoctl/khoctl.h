@@ -63,6 +63,9 @@ char *build_cmdline(const char *proc_cmdline, const char *append,
 
 /* liveupdate.c: live update sessions (/dev/liveupdate, no debugfs) */
 int cmd_sessions(int argc, char **argv);
+
+/* timeline.c: the kexec timeline */
+int cmd_timeline(int argc, char **argv);
 int cmd_keep(int argc, char **argv);
 int cmd_take(int argc, char **argv);
 

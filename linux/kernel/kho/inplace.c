@@ -186,8 +186,10 @@ int kho_place_segment(struct kexec_buf *kbuf, kho_hole_fn fn)
 		for (i = 0; i < kho_nr_scratch && err; i++) {
 			phys_addr_t a = kho_scratch[i].addr;
 			phys_addr_t e = a + kho_scratch[i].size - 1;
+			bool low = a < SZ_4G;
 
-			if ((a >= SZ_4G) != !pass)
+			/* pass 0: areas above 4 GiB, pass 1: the others */
+			if (low ? !pass : pass)
 				continue;
 			err = place_in(kbuf, max_t(phys_addr_t, a, kbuf->buf_min),
 				       min_t(phys_addr_t, e, kbuf->buf_max),

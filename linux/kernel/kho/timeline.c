@@ -47,6 +47,7 @@
 #include <linux/kobject.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sysfs.h>
 
 #include <asm/early_ioremap.h>
@@ -227,21 +228,30 @@ static int __init kexec_tl_init(void)
 }
 late_initcall(kexec_tl_init);
 
-/* Microseconds from @a to @b on a clock of @khz, 0 when either is unseen. */
-static u64 span_us(u64 a, u64 b, u32 khz)
-{
-	if (!a || !b || !khz || b < a)
-		return 0;
-	return div_u64((b - a) * 1000, khz);
-}
-
 static u32 ms_frac(u64 us)
 {
 	return do_div(us, 1000);
 }
 
-/* microseconds as the two arguments of "%llu.%03u" milliseconds */
-#define MS(us)	div_u64(us, 1000), ms_frac(us)
+/*
+ * The time from @a to @b on a clock of @khz, in milliseconds, into @buf;
+ * "-" when a point was not recorded. A point behind the one before it
+ * (another CPU's clock, say) counts as no time and sets @clamped.
+ */
+static const char *span(char *buf, size_t len, u64 a, u64 b, u32 khz,
+			bool *clamped)
+{
+	u64 us = 0;
+
+	if (!a || !b || !khz)
+		return "-";
+	if (b < a)
+		*clamped = true;
+	else
+		us = div_u64((b - a) * 1000, khz);
+	snprintf(buf, len, "%llu.%03u", div_u64(us, 1000), ms_frac(us));
+	return buf;
+}
 
 /**
  * kexec_tl_boot_done() - stamp the start of user space and print the line
@@ -250,54 +260,45 @@ static u32 ms_frac(u64 us)
  */
 void kexec_tl_boot_done(void)
 {
-	u64 now = arch_kexec_clock(), mm, init, total, p[7];
+	u64 now = arch_kexec_clock(), *t;
 	u32 khz = arch_kexec_clock_khz();
 	struct kexec_tl_record *r;
-	unsigned int i;
+	char b[8][24];
+	bool clamped = false;
 
 	if (!khz)
 		return;
 	if (!hist || !hist->nr || hist->rec[hist->nr - 1].gen != hist->gen) {
-		mm = span_us(boot_t[KEXEC_TL_START_KERNEL],
-			     boot_t[KEXEC_TL_MM], khz);
-		init = span_us(boot_t[KEXEC_TL_MM], now, khz);
-		pr_info("gen=%u cold mm=%llu.%03u init=%llu.%03u ms\n",
-			hist ? hist->gen : 1, MS(mm), MS(init));
+		pr_info("gen=%u cold mm=%s init=%s ms\n", hist ? hist->gen : 1,
+			span(b[0], 24, boot_t[KEXEC_TL_START_KERNEL],
+			     boot_t[KEXEC_TL_MM], khz, &clamped),
+			span(b[1], 24, boot_t[KEXEC_TL_MM], now, khz, &clamped));
 		return;
 	}
 	r = &hist->rec[hist->nr - 1];
 	r->t[KEXEC_TL_INIT] = now;
-	/* a point behind the one before it: another CPU's clock, say */
-	for (i = 1; i < KEXEC_TL_POINTS; i++) {
-		u64 prev = r->t[i - 1];
-		unsigned int k;
-
-		for (k = i - 1; !prev && k > 0; k--)
-			prev = r->t[k - 1];
-		if (r->t[i] && r->t[i] < prev) {
-			r->t[i] = prev;
-			r->flags |= KEXEC_TL_CLAMPED;
-		}
-	}
+	t = r->t;
 	khz = r->in_khz;
-	p[0] = span_us(r->t[KEXEC_TL_REBOOT], r->t[KEXEC_TL_DEVICES], khz);
-	p[1] = span_us(r->t[KEXEC_TL_DEVICES], r->t[KEXEC_TL_RELOC_START], khz);
-	p[2] = span_us(r->t[KEXEC_TL_RELOC_START], r->t[KEXEC_TL_RELOC_END],
-		       khz);
-	p[3] = span_us(r->t[KEXEC_TL_RELOC_END],
-		       r->t[KEXEC_TL_PURGATORY_END], khz);
-	p[4] = span_us(r->t[KEXEC_TL_PURGATORY_END] ?:
-		       r->t[KEXEC_TL_RELOC_END], r->t[KEXEC_TL_START_KERNEL],
-		       khz);
-	p[5] = span_us(r->t[KEXEC_TL_START_KERNEL], r->t[KEXEC_TL_MM], khz);
-	p[6] = span_us(r->t[KEXEC_TL_MM], r->t[KEXEC_TL_INIT], khz);
-	total = span_us(r->t[KEXEC_TL_REBOOT], r->t[KEXEC_TL_INIT], khz);
-	pr_info("gen=%u via=%s kho=%s shutdown=%llu.%03u handoff=%llu.%03u reloc=%llu.%03u purgatory=%llu.%03u boot=%llu.%03u mm=%llu.%03u init=%llu.%03u total=%llu.%03u ms reloc_bytes=%llu planned_bytes=%llu hash_bytes=%llu%s\n",
+	pr_info("gen=%u via=%s kho=%s shutdown=%s handoff=%s reloc=%s purgatory=%s boot=%s mm=%s init=%s total=%s ms reloc_bytes=%llu planned_bytes=%llu hash_bytes=%llu%s\n",
 		r->gen, r->flags & KEXEC_TL_FILE ? "file" : "load",
-		r->flags & KEXEC_TL_KHO ? "on" : "off", MS(p[0]), MS(p[1]),
-		MS(p[2]), MS(p[3]), MS(p[4]), MS(p[5]), MS(p[6]), MS(total),
+		r->flags & KEXEC_TL_KHO ? "on" : "off",
+		span(b[0], 24, t[KEXEC_TL_REBOOT], t[KEXEC_TL_DEVICES], khz,
+		     &clamped),
+		span(b[1], 24, t[KEXEC_TL_DEVICES], t[KEXEC_TL_RELOC_START], khz,
+		     &clamped),
+		span(b[2], 24, t[KEXEC_TL_RELOC_START], t[KEXEC_TL_RELOC_END],
+		     khz, &clamped),
+		span(b[3], 24, t[KEXEC_TL_RELOC_END], t[KEXEC_TL_PURGATORY_END],
+		     khz, &clamped),
+		span(b[4], 24, t[KEXEC_TL_PURGATORY_END] ?: t[KEXEC_TL_RELOC_END],
+		     t[KEXEC_TL_START_KERNEL], khz, &clamped),
+		span(b[5], 24, t[KEXEC_TL_START_KERNEL], t[KEXEC_TL_MM], khz,
+		     &clamped),
+		span(b[6], 24, t[KEXEC_TL_MM], t[KEXEC_TL_INIT], khz, &clamped),
+		span(b[7], 24, t[KEXEC_TL_REBOOT], t[KEXEC_TL_INIT], khz,
+		     &clamped),
 		r->reloc_pages << PAGE_SHIFT, r->planned_pages << PAGE_SHIFT,
-		r->hash_bytes, r->flags & KEXEC_TL_CLAMPED ? " clamped" : "");
+		r->hash_bytes, clamped ? " clamped" : "");
 }
 
 /**
@@ -324,6 +325,17 @@ phys_addr_t kexec_tl_page_phys(void)
 	return kexec_tl_slot_phys() ? virt_to_phys(hist) : 0;
 }
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+/*
+ * kexec_tl_debug_corrupt=1: damage the history's magic at the reboot, so
+ * the next kernel must refuse the history and start again.
+ */
+static bool tl_corrupt;
+core_param(kexec_tl_debug_corrupt, tl_corrupt, bool, 0644);
+#else
+#define tl_corrupt false
+#endif
+
 /**
  * kexec_tl_reboot() - a kexec reboot starts
  * @image: the image it boots
@@ -346,6 +358,8 @@ void kexec_tl_reboot(struct kimage *image, unsigned long planned)
 	r->planned_pages = planned;
 	r->flags = (image->file_mode ? KEXEC_TL_FILE : 0) |
 		   (kho_is_enabled() ? KEXEC_TL_KHO : 0);
+	if (tl_corrupt)
+		hist->magic = ~hist->magic;
 }
 
 /**
