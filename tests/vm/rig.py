@@ -94,11 +94,12 @@ KTAP_SUITE_RE = re.compile(r"^\[\s*[\d.]+\]\s+# Subtest: (\S+)")
 
 def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
         chain_timeout=None, variant=None, qemu_extra=(), expect_gens=None,
-        kunit=False):
-    """Boot scenario @name for @gens generations and collect its results."""
+        kunit=False, initrd=None):
+    """Boot scenario @name for @gens generations and collect its results
+    (@initrd: another initramfs than the variant's)."""
     suffix = "-" + variant if variant else ""
     kernel = os.path.join(BUILD, "kernel" + suffix, "arch/x86/boot/bzImage")
-    initrd = os.path.join(BUILD, "initramfs" + suffix + ".cpio")
+    initrd = initrd or os.path.join(BUILD, "initramfs" + suffix + ".cpio")
     if chain_timeout is None:
         chain_timeout = boot_timeout * gens
     res = Result(name)

@@ -154,10 +154,18 @@ long rig_free_bytes(void)
 }
 
 
+static long uptime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
 int rig_kexec_file(void)
 {
 	static char next[4096], tmp[4096];
-	long ret, before;
+	long ret, before, t0;
 	char gen[16];
 	int kfd, ifd, unload;
 
@@ -191,8 +199,10 @@ int rig_kexec_file(void)
 	}
 	unload = rig_param_long("rig.unload", 0) == rig.gen;
 	before = unload ? rig_free_bytes() >> 10 : 0;
+	t0 = uptime_us();
 	ret = syscall(SYS_kexec_file_load, kfd, ifd, strlen(next) + 1, next,
 		      0UL);
+	rig_log("gen=%d kho load_us=%ld", rig.gen, uptime_us() - t0);
 	if (!ret && unload) {
 		/* the in-place segments' pages come back with an unload */
 		long loaded = rig_free_bytes() >> 10, unloaded;

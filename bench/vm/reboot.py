@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""VM benchmark: where the time of a kexec reboot goes, stock against KHO
+zero-copy, with a 380 MiB initrd.
+
+Every run is a chain of three generations of the same kernel (the bench
+kernel, linux/kho-bench.config) and the same initramfs: the rig's plus a
+/pad file of 380 MiB of random bytes (seed 003's figure), so each of the
+two kexec reboots of a chain loads and hands over a ~390 MiB initrd. Each
+incoming kernel prints its kexec-timeline line: the phases of the reboot
+that started it, on the TSC, which keeps counting across the reboot.
+Modes, measured in the same invocation, interleaved:
+
+  stock      kho=off: kexec_file_load() stages the segments anywhere and
+             relocate_kernel copies them into place in the reboot
+  zerocopy   kho=on: the segments are loaded in place in scratch
+  copy       kho=on with scratch fragmented (kho_debug_fragment_scratch=2)
+             so the kernel and initrd take the copy path: KHO's own cost
+             apart from relocation
+  zerocopy-1G  zerocopy with 1 GiB of preserved memory (test_kho.size=1G)
+
+Reported per mode: the median of each phase over all reboots, the bytes
+relocated and hashed by purgatory, and the time kexec_file_load() took
+(zero-copy moves the copy there, out of the blackout). Verdicts: KHO's
+relocation <= 1/20 of stock's, and its whole reboot faster.
+
+    bench/vm/reboot.py [--runs 2] [--pad 380M] [--mem 4G] [--no-build]
+                       [--modes stock,zerocopy,copy,zerocopy-1G] [--out FILE]
+
+Writes bench/results/reboot-DATE.txt (or --out).
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../tests/vm"))
+import rig  # noqa: E402
+import scenarios  # noqa: E402
+
+TOP = rig.TOP
+PHASES = ("shutdown", "handoff", "reloc", "purgatory", "boot", "mm", "init",
+          "total")
+# scratch for generation 2 and later: the retained initrd, the loaded
+# image and the kernel's early allocations
+SCRATCH = "kho_scratch=64M,1400M"
+MODES = {
+    "stock": ("4G", "kho=off"),
+    "zerocopy": ("4G", "kho=on %s test_kho.size=0" % SCRATCH),
+    "copy": ("4G", "kho=on %s test_kho.size=0 kho_debug_fragment_scratch=2"
+             % SCRATCH),
+    "zerocopy-1G": ("6G", "kho=on %s test_kho.size=1G test_kho.churn=0"
+                    % SCRATCH),
+}
+
+
+def size_bytes(s):
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    return int(s[:-1]) * mult[s[-1].upper()] if s[-1].isalpha() else int(s)
+
+
+def build(pad):
+    """The bench kernel and initramfs, and the initramfs with /pad."""
+    env = dict(os.environ, KCONFIG_VARIANT="bench", B=rig.BUILD)
+    for script in ("kernel.sh", "initramfs.sh"):
+        p = subprocess.run([os.path.join(TOP, "scripts", script)], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if p.returncode:
+            sys.stderr.write(p.stdout[-4000:])
+            raise SystemExit("bench: %s failed" % script)
+    d = os.path.join(rig.BUILD, "bench")
+    os.makedirs(d, exist_ok=True)
+    padfile = os.path.join(d, "pad.bin")
+    if not os.path.exists(padfile) or os.path.getsize(padfile) != pad:
+        rnd = __import__("random").Random(3)
+        with open(padfile, "wb") as f:
+            left = pad
+            while left:
+                n = min(left, 16 << 20)
+                f.write(rnd.randbytes(n))
+                left -= n
+    lst = os.path.join(d, "pad.list")
+    with open(lst, "w") as f:
+        f.write("file /pad %s 0644 0 0\n" % padfile)
+    padcpio = os.path.join(d, "pad.cpio")
+    with open(padcpio, "wb") as f:
+        subprocess.run([os.path.join(rig.BUILD, "tools", "gen_init_cpio"),
+                        lst], stdout=f, check=True)
+    out = os.path.join(d, "initramfs-reboot.cpio")
+    with open(out, "wb") as f:
+        for part in (os.path.join(rig.BUILD, "initramfs-bench.cpio"), padcpio):
+            with open(part, "rb") as p:
+                while True:
+                    b = p.read(16 << 20)
+                    if not b:
+                        break
+                    f.write(b)
+    return out
+
+
+def one_chain(mode, initrd, timeout):
+    mem, append = MODES[mode]
+    res = rig.run("chain@reboot-" + mode, gens=3, mem=mem, smp=2,
+                  variant="bench", initrd=initrd, boot_timeout=timeout,
+                  append="rig.next.kho_debug_fragment_scratch=- " + append
+                  if "fragment" in append else append)
+    recs = []
+    for g, hits in scenarios.timeline_lines(res):
+        d = scenarios.parse_timeline(hits[0]) if len(hits) == 1 else None
+        if g > 1 and d:
+            d["load_ms"] = int(res.info.get(g - 1, {}).get("load_us", -1)) \
+                / 1000.0
+            recs.append(d)
+    if mode == "copy":
+        recs = recs[:1]         # gen 3 is booted without fragmentation
+    return res, recs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=2,
+                    help="chains per mode (2 reboots each; default 2)")
+    ap.add_argument("--pad", default="380M", help="random bytes in the "
+                    "initrd on top of the rig's (default 380M)")
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--out", help="result file")
+    a = ap.parse_args()
+    modes = a.modes.split(",")
+    initrd = os.path.join(rig.BUILD, "bench", "initramfs-reboot.cpio")
+    if not a.no_build or not os.path.exists(initrd):
+        initrd = build(size_bytes(a.pad))
+    recs = {m: [] for m in modes}
+    failed = []
+    for run in range(a.runs):
+        for m in modes:
+            res, r = one_chain(m, initrd, a.timeout)
+            print("# %s run %d: %d reboots, %.0f s, log %s" %
+                  (m, run + 1, len(r), res.wall, res.logfile), flush=True)
+            if not res.ok or not r:
+                failed.append("%s run %d (%s)" % (m, run + 1, res.logfile))
+            recs[m] += r
+
+    lines = []
+
+    def out(s=""):
+        print(s)
+        lines.append(s)
+
+    out("kexec reboot benchmark, %s" % datetime.date.today())
+    out("VM: 2 CPUs, accel %s, bench kernel; initrd %.0f MiB (%s of random "
+        "bytes); phases from the kexec timeline (TSC), median of every "
+        "reboot" % (rig.accel(), os.path.getsize(initrd) / (1 << 20),
+                    a.pad))
+    out()
+    out("%-12s %4s " % ("mode", "n") +
+        " ".join("%10s" % p for p in PHASES) +
+        " %10s %12s %12s" % ("load", "reloc_MiB", "hashed_MiB"))
+    med = {}
+    for m in modes:
+        r = recs[m]
+        if not r:
+            out("%-12s %4d  (no figures)" % (m, 0))
+            continue
+        med[m] = {p: statistics.median(float(d[p]) for d in r
+                                       if d.get(p, "-") != "-")
+                  for p in PHASES if any(d.get(p, "-") != "-" for d in r)}
+        med[m]["load"] = statistics.median(d["load_ms"] for d in r)
+        out("%-12s %4d " % (m, len(r)) +
+            " ".join("%10.1f" % med[m].get(p, float("nan"))
+                     for p in PHASES) +
+            " %10.1f %12.1f %12.1f" % (
+                med[m]["load"],
+                statistics.median(d["reloc_bytes"] for d in r) / (1 << 20),
+                statistics.median(d["hash_bytes"] for d in r) / (1 << 20)))
+    out("(ms; load: kexec_file_load() in the outgoing kernel, before the "
+        "reboot)")
+    out()
+    if "stock" in med and "zerocopy" in med:
+        s, z = med["stock"], med["zerocopy"]
+        ratio = s["reloc"] / max(z["reloc"], 0.001)
+        out("relocation: stock %.1f ms, KHO zero-copy %.3f ms: 1/%.0f of "
+            "stock (target <= 1/20): %s" %
+            (s["reloc"], z["reloc"], ratio, "met" if ratio >= 20 else
+             "NOT met"))
+        out("whole reboot: stock %.1f ms, KHO zero-copy %.1f ms (%.2fx): %s" %
+            (s["total"], z["total"], s["total"] / z["total"],
+             "faster" if z["total"] < s["total"] else "NOT faster"))
+        share = z["purgatory"] / z["total"]
+        out("purgatory's SHA-256 of the segments: %.1f ms, %.0f%% of the "
+            "zero-copy reboot%s" % (z["purgatory"], 100 * share,
+                                    " (the largest phase)" if
+                                    z["purgatory"] == max(
+                                        z[p] for p in PHASES[:-1]) else ""))
+    if "copy" in med and "zerocopy" in med:
+        out("KHO with the copy path (scratch fragmented): relocation %.1f "
+            "ms, reboot %.1f ms" % (med["copy"]["reloc"],
+                                     med["copy"]["total"]))
+    if "zerocopy-1G" in med:
+        z1 = med["zerocopy-1G"]
+        out("KHO zero-copy with 1 GiB preserved: relocation %.3f ms, "
+            "reboot %.1f ms (mm %.1f ms)" % (z1["reloc"], z1["total"],
+                                             z1["mm"]))
+    for f in failed:
+        out("FAILED: " + f)
+    path = a.out or os.path.join(TOP, "bench", "results", "reboot-%s.txt" %
+                                 datetime.date.today())
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("bench: results in %s" % path)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
