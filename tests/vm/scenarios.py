@@ -308,6 +308,18 @@ def timeline(kho="on", zero_copy=True, via="file", khoctl=True):
     return check
 
 
+def purgatory_stopped(res):
+    """Generation 1 corrupted a segment after loading it and kexeced:
+    purgatory must refuse to start generation 2 (the run hangs)."""
+    gens = by_generation(res)
+    hit = [ln for ln in (gens[0] if gens else [])
+           if "corrupted in-place kexec segment" in ln]
+    yield (len(hit) == 1, "gen1: a segment corrupted after the load", hit)
+    yield (len(gens) == 1 and any("hang" in e for e in res.errors),
+           "purgatory's xxh64 check stops the reboot: gen2 never starts",
+           ["generations seen: %d, errors: %s" % (len(gens), res.errors)])
+
+
 def fallback_copied(res):
     """Gen2 was booted with the copy path: relocate_kernel copied exactly
     what the relocation list held, several MiB."""
@@ -670,6 +682,22 @@ SCENARIOS = [
      "extra": both(timeline(via=None, zero_copy=None),
                    log_has("kexec-timeline: gen=2 via=load kho=on",
                            "the kexec_load() reboot recorded", 2))},
+    # kho_purgatory_xxh64=1: purgatory checks the in-place segments with
+    # xxh64 instead of SHA-256; the chain and its data are unchanged.
+    {"name": "kho-purgatory-xxh64",
+     "run": dict(name="kho@xxh64", gens=3, mem="1G", smp=2,
+                 append="kho=on kho_purgatory_xxh64=1"),
+     "extra": both(timeline(), every_gen_has(
+         r"kexec-timeline: (gen=1 cold|.* hash=xxh64)",
+         "purgatory checked with xxh64"))},
+    # ... and the check is real: a byte flipped in an in-place segment
+    # after the load stops the reboot in purgatory (generation 2 never
+    # starts).
+    {"name": "kho-purgatory-xxh64-corrupt",
+     "run": dict(name="kho@xxh64-corrupt", gens=2, mem="1G", smp=2,
+                 boot_timeout=25, append="kho=on kho_purgatory_xxh64=1 "
+                                         "kho_debug_corrupt_segment=1"),
+     "check": purgatory_stopped},
     # A damaged history is refused with one line, never trusted; the
     # timeline starts again from that kernel.
     {"name": "kexec-timeline-corrupt",

@@ -100,6 +100,7 @@ struct page *kho_kimage_pages_inplace(const struct kimage *image,
 				      unsigned long addr, unsigned long size);
 void kho_kimage_release(struct kimage *image);
 void kho_kimage_report(const struct kimage *image);
+bool kho_purgatory_xxh64(const struct kimage *image);
 void kexec_tl_boot_stamp(unsigned int point);
 void kexec_tl_boot_done(void);
 void kexec_tl_parse_setup_data(u64 pa, u32 len);
@@ -208,6 +209,11 @@ static inline void kho_kimage_release(struct kimage *image)
 
 static inline void kho_kimage_report(const struct kimage *image)
 {
+}
+
+static inline bool kho_purgatory_xxh64(const struct kimage *image)
+{
+	return false;
 }
 
 static inline void kexec_tl_boot_stamp(unsigned int point)

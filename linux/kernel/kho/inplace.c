@@ -342,6 +342,40 @@ void kho_kimage_release(struct kimage *image)
 	}
 }
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+/*
+ * kho_debug_corrupt_segment=1: after each load, flip one byte in the
+ * middle of the last segment loaded in place, as a stray write would:
+ * purgatory's check must then stop the reboot.
+ */
+static bool corrupt_segment;
+core_param(kho_debug_corrupt_segment, corrupt_segment, bool, 0644);
+
+static void kho_debug_corrupt(const struct kimage *image)
+{
+	unsigned long i = image->nr_segments, nr;
+	u8 *p;
+
+	if (!corrupt_segment)
+		return;
+	while (i-- > 0) {
+		nr = image->kho_inplace[i].nr_pages;
+		if (!nr)
+			continue;
+		p = kmap_local_page(pfn_to_page(image->kho_inplace[i].pfn +
+						nr / 2));
+		p[PAGE_SIZE / 2] ^= 0x5a;
+		kunmap_local(p);
+		pr_info("debug: corrupted in-place kexec segment %lu\n", i);
+		return;
+	}
+}
+#else
+static inline void kho_debug_corrupt(const struct kimage *image)
+{
+}
+#endif
+
 /**
  * kho_kimage_report() - one line on where a loaded image's segments are
  * @image: the image just loaded
@@ -361,6 +395,7 @@ void kho_kimage_report(const struct kimage *image)
 		else
 			copied += image->segment[i].memsz;
 	}
+	kho_debug_corrupt(image);
 	if (image->kho_nr_copied)
 		pr_warn("kexec: %u of %lu segments (%lu KiB) not placed in free scratch (fragmented or busy), copied at reboot\n",
 			image->kho_nr_copied, image->nr_segments,
@@ -368,6 +403,32 @@ void kho_kimage_report(const struct kimage *image)
 	else
 		pr_info("kexec: %lu segments (%lu KiB) loaded in place, nothing to copy at reboot\n",
 			image->nr_segments, in >> 10);
+}
+
+/*
+ * kho_purgatory_xxh64=1: purgatory checks the segments of KHO images with
+ * xxh64 instead of SHA-256 (see the admin guide, "Purgatory's check").
+ */
+static bool purgatory_xxh64;
+core_param(kho_purgatory_xxh64, purgatory_xxh64, bool, 0644);
+
+/**
+ * kho_purgatory_xxh64() - whether purgatory checks an image with xxh64
+ * @image: a kexec_file_load() image being loaded
+ *
+ * Purgatory's check of the segments guards against their corruption
+ * between load and reboot (its reference digest lies in memory as
+ * writable as the segments, so it is no defence against a deliberate
+ * writer: signatures are checked at load). xxh64 detects random
+ * corruption but for a chance of 2^-64, at many times SHA-256's speed in
+ * purgatory, which cannot use SIMD or SHA instructions.
+ *
+ * Return: true for a KHO image when kho_purgatory_xxh64=1.
+ */
+bool kho_purgatory_xxh64(const struct kimage *image)
+{
+	return READ_ONCE(purgatory_xxh64) && kho_is_enabled() &&
+	       image->type != KEXEC_TYPE_CRASH;
 }
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG

@@ -279,7 +279,7 @@ void kexec_tl_boot_done(void)
 	r->t[KEXEC_TL_INIT] = now;
 	t = r->t;
 	khz = r->in_khz;
-	pr_info("gen=%u via=%s kho=%s shutdown=%s handoff=%s reloc=%s purgatory=%s boot=%s mm=%s init=%s total=%s ms reloc_bytes=%llu planned_bytes=%llu hash_bytes=%llu%s\n",
+	pr_info("gen=%u via=%s kho=%s shutdown=%s handoff=%s reloc=%s purgatory=%s boot=%s mm=%s init=%s total=%s ms reloc_bytes=%llu planned_bytes=%llu hash_bytes=%llu%s%s\n",
 		r->gen, r->flags & KEXEC_TL_FILE ? "file" : "load",
 		r->flags & KEXEC_TL_KHO ? "on" : "off",
 		span(b[0], 24, t[KEXEC_TL_REBOOT], t[KEXEC_TL_DEVICES], khz,
@@ -298,7 +298,8 @@ void kexec_tl_boot_done(void)
 		span(b[7], 24, t[KEXEC_TL_REBOOT], t[KEXEC_TL_INIT], khz,
 		     &clamped),
 		r->reloc_pages << PAGE_SHIFT, r->planned_pages << PAGE_SHIFT,
-		r->hash_bytes, clamped ? " clamped" : "");
+		r->hash_bytes, r->flags & KEXEC_TL_XXH64 ? " hash=xxh64" : "",
+		clamped ? " clamped" : "");
 }
 
 /**

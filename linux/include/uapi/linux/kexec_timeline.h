@@ -27,6 +27,7 @@
 /* record flags */
 #define KEXEC_TL_FILE		0x1	/* loaded with kexec_file_load() */
 #define KEXEC_TL_KHO		0x2	/* a KHO kexec */
+#define KEXEC_TL_XXH64		0x4	/* purgatory checked with xxh64 */
 
 /* offsets in a record, for relocate_kernel */
 #define KEXEC_TL_T_OFFSET		16
@@ -45,7 +46,7 @@
  * @reloc_pages: pages relocate_kernel copied
  * @planned_pages: pages the relocation list held at the reboot
  * @hash_bytes: bytes purgatory checked
- * @flags: %KEXEC_TL_FILE, %KEXEC_TL_KHO
+ * @flags: %KEXEC_TL_FILE, %KEXEC_TL_KHO, %KEXEC_TL_XXH64
  * @reserved: zero
  */
 struct kexec_tl_record {
