@@ -7,6 +7,8 @@
 #                 BENCH_ARGS="--sizes 256M,1G --mem 4G" for the VM one
 #   make bench-liveupdate  a 1 GiB memfd kept by live update vs written to
 #                 a virtio-blk disk and read back (bench/vm/liveupdate.py)
+#   make bench-reboot  kexec reboot phases with a 380 MiB initrd, stock
+#                 vs KHO zero-copy (bench/vm/reboot.py)
 #   make fuzz     fuzz the handover validator for 10 minutes (SECONDS=)
 #   make fuzz-seeds  capture real handovers in the VM into the fuzz
 #                 target's seed corpus (tests/fuzz/vm-corpus/)
@@ -19,7 +21,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test demo bench bench-liveupdate fuzz fuzz-seeds check series clean distclean
+.PHONY: all deps tree kernel initramfs test demo bench bench-liveupdate bench-reboot fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -50,6 +52,9 @@ bench: initramfs
 bench-liveupdate: initramfs
 	@python3 bench/vm/liveupdate.py $(LU_BENCH_ARGS); \
 	python3 bench/vm/liveupdate.py --no-build --thp $(LU_BENCH_ARGS)
+
+bench-reboot: initramfs
+	@python3 bench/vm/reboot.py $(REBOOT_BENCH_ARGS)
 
 fuzz: tree
 	@$(MAKE) -s -C tests/fuzz run SECONDS=$(or $(SECONDS),600)

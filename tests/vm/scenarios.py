@@ -682,20 +682,27 @@ SCENARIOS = [
      "extra": both(timeline(via=None, zero_copy=None),
                    log_has("kexec-timeline: gen=2 via=load kho=on",
                            "the kexec_load() reboot recorded", 2))},
-    # kho_purgatory_xxh64=1: purgatory checks the in-place segments with
-    # xxh64 instead of SHA-256; the chain and its data are unchanged.
+    # Purgatory checks KHO images with xxh64 by default; with
+    # kho_purgatory_xxh64=0 it keeps SHA-256. The chain and its data are
+    # the same either way.
     {"name": "kho-purgatory-xxh64",
      "run": dict(name="kho@xxh64", gens=3, mem="1G", smp=2,
-                 append="kho=on kho_purgatory_xxh64=1"),
+                 append="kho=on"),
      "extra": both(timeline(), every_gen_has(
          r"kexec-timeline: (gen=1 cold|.* hash=xxh64)",
          "purgatory checked with xxh64"))},
+    {"name": "kho-purgatory-sha256",
+     "run": dict(name="kho@sha256", gens=3, mem="1G", smp=2,
+                 append="kho=on kho_purgatory_xxh64=0"),
+     "extra": both(timeline(), every_gen_has(
+         r"kexec-timeline: (gen=1 cold|.* hash_bytes=\d+$)",
+         "purgatory checked with SHA-256"))},
     # ... and the check is real: a byte flipped in an in-place segment
     # after the load stops the reboot in purgatory (generation 2 never
     # starts).
     {"name": "kho-purgatory-xxh64-corrupt",
      "run": dict(name="kho@xxh64-corrupt", gens=2, mem="1G", smp=2,
-                 boot_timeout=25, append="kho=on kho_purgatory_xxh64=1 "
+                 boot_timeout=25, append="kho=on "
                                          "kho_debug_corrupt_segment=1"),
      "check": purgatory_stopped},
     # A damaged history is refused with one line, never trusted; the

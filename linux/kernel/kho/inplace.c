@@ -406,10 +406,11 @@ void kho_kimage_report(const struct kimage *image)
 }
 
 /*
- * kho_purgatory_xxh64=1: purgatory checks the segments of KHO images with
- * xxh64 instead of SHA-256 (see the admin guide, "Purgatory's check").
+ * kho_purgatory_xxh64 (default 1): purgatory checks the segments of KHO
+ * images with xxh64 instead of SHA-256; 0 keeps SHA-256 (see the admin
+ * guide, "Purgatory's check").
  */
-static bool purgatory_xxh64;
+static bool purgatory_xxh64 = true;
 core_param(kho_purgatory_xxh64, purgatory_xxh64, bool, 0644);
 
 /**
@@ -423,7 +424,7 @@ core_param(kho_purgatory_xxh64, purgatory_xxh64, bool, 0644);
  * corruption but for a chance of 2^-64, at many times SHA-256's speed in
  * purgatory, which cannot use SIMD or SHA instructions.
  *
- * Return: true for a KHO image when kho_purgatory_xxh64=1.
+ * Return: true for a KHO image unless kho_purgatory_xxh64=0.
  */
 bool kho_purgatory_xxh64(const struct kimage *image)
 {
