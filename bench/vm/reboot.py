@@ -43,6 +43,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "../../tests/vm"))
+import liveupdate  # noqa: E402
 import rig  # noqa: E402
 import scenarios  # noqa: E402
 
@@ -71,14 +72,7 @@ def size_bytes(s):
 
 def build(pad):
     """The bench kernel and initramfs, and the initramfs with /pad."""
-    env = dict(os.environ, KCONFIG_VARIANT="bench", B=rig.BUILD)
-    for script in ("kernel.sh", "initramfs.sh"):
-        p = subprocess.run([os.path.join(TOP, "scripts", script)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
-        if p.returncode:
-            sys.stderr.write(p.stdout[-4000:])
-            raise SystemExit("bench: %s failed" % script)
+    liveupdate.build()
     d = os.path.join(rig.BUILD, "bench")
     os.makedirs(d, exist_ok=True)
     padfile = os.path.join(d, "pad.bin")

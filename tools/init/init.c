@@ -230,28 +230,40 @@ int rig_kexec_file(void)
 }
 
 /*
+ * Run @argv and print its output between RIG: TAG-BEGIN genN and
+ * RIG: TAG-END STATUS, each line as RIG: TAG LINE. Returns the status.
+ */
+int rig_run_block(char *const argv[], const char *tag)
+{
+	static char out[16384];
+	const char *p;
+	int st;
+
+	st = rig_run(argv, out, sizeof(out));
+	printf("RIG: %s-BEGIN gen%d\n", tag, rig.gen);
+	for (p = out; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		printf("RIG: %s %.*s\n", tag, (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+	printf("RIG: %s-END %d\n", tag, st);
+	fflush(stdout);
+	return st;
+}
+
+/*
  * In the last generation, "khoctl timeline --points" between
  * RIG: TL-BEGIN and RIG: TL-END (kernels with a kexec timeline).
  */
 static void print_timeline(void)
 {
 	char *argv[] = { "/bin/khoctl", "timeline", "--points", NULL };
-	static char out[16384];
-	const char *p;
 	int st;
 
 	if (access("/sys/kernel/kexec_timeline", R_OK))
 		return;
-	st = rig_run(argv, out, sizeof(out));
-	printf("RIG: TL-BEGIN gen%d\n", rig.gen);
-	for (p = out; *p;) {
-		size_t n = strcspn(p, "\n");
-
-		printf("RIG: TL %.*s\n", (int)n, p);
-		p += n + (p[n] == '\n');
-	}
-	printf("RIG: TL-END %d\n", st);
-	fflush(stdout);
+	st = rig_run_block(argv, "TL");
 	rig_tap(st == 0, "khoctl timeline: exit status %d", st);
 }
 

@@ -505,22 +505,11 @@ static void hand_to_holder(int *fds, int n, const char *what)
 static void print_listing(void)
 {
 	char *argv[] = { "/bin/khoctl", "sessions", NULL };
-	static char out[16384];
-	const char *p;
 	int st;
 
 	if (!rig_param_long("rig.lu_list", 0))
 		return;
-	st = rig_run(argv, out, sizeof(out));
-	printf("RIG: LUS-BEGIN gen%d\n", rig.gen);
-	for (p = out; *p;) {
-		size_t n = strcspn(p, "\n");
-
-		printf("RIG: LUS %.*s\n", (int)n, p);
-		p += n + (p[n] == '\n');
-	}
-	printf("RIG: LUS-END %d\n", st);
-	fflush(stdout);
+	st = rig_run_block(argv, "LUS");
 	rig_tap(st == 0, "khoctl sessions: exit status %d", st);
 }
 

@@ -31,6 +31,7 @@ int rig_kexec_user(char *next, size_t len);
 int rig_kexec_tools(char *next, size_t len);
 int rig_run(char *const argv[], char *out, size_t len);
 long rig_free_bytes(void);
+int rig_run_block(char *const argv[], const char *tag);
 int scenario_user(void);
 void scenario_harden(void);
 void scenario_liveupdate(void);
