@@ -38,6 +38,8 @@ initramfs: kernel
 	@scripts/initramfs.sh
 	@KCONFIG_VARIANT=deferred scripts/kernel.sh
 	@KCONFIG_VARIANT=deferred scripts/initramfs.sh
+	@KCONFIG_VARIANT=arm64 scripts/kernel.sh
+	@KCONFIG_VARIANT=arm64 scripts/initramfs.sh
 
 test: initramfs
 	@python3 tests/run.py $(if $(T),-k $(T))

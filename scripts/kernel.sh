@@ -3,6 +3,8 @@
 # Configure (tinyconfig + linux/kho.config [+ extra fragments]) and build
 # the VM kernel in build/linux. The .config is only replaced when its
 # content changes, so rebuilds stay incremental. Uses ccache when present.
+# KCONFIG_VARIANT=arm64 cross-builds the arm64 kernel from
+# linux/kho-arm64.config alone (with Debian's gcc-aarch64-linux-gnu).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,12 +13,18 @@ src=$B/linux
 out=$B/kernel${KCONFIG_VARIANT:+-$KCONFIG_VARIANT}
 frags=("$top/linux/kho.config")
 [ -n "${KCONFIG_VARIANT:-}" ] && frags+=("$top/linux/kho-$KCONFIG_VARIANT.config")
+cross=() target=bzImage image=arch/x86/boot/bzImage tcc=gcc
+if [ "${KCONFIG_VARIANT:-}" = arm64 ]; then
+	frags=("$top/linux/kho-arm64.config")
+	cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	target=Image image=arch/arm64/boot/Image tcc=aarch64-linux-gnu-gcc
+fi
 
-cc=gcc
-command -v ccache >/dev/null && cc="ccache gcc"
+cc=$tcc hcc=gcc
+command -v ccache >/dev/null && cc="ccache $tcc" hcc="ccache gcc"
 # paths relative to the checkout, so clones in other places share the cache
 export CCACHE_BASEDIR=$top
-mk=(make -C "$src" O="$out" -j"$(nproc)" CC="$cc" HOSTCC="$cc" -s)
+mk=(make -C "$src" O="$out" -j"$(nproc)" "${cross[@]}" CC="$cc" HOSTCC="$hcc" -s)
 
 mkdir -p "$out"
 tmp=$(mktemp -d)
@@ -38,5 +46,5 @@ done < <(awk -F= '/^CONFIG_/ { if (!($1 in v)) k[n++] = $1; v[$1] = $0 }
 [ $bad -eq 0 ] || exit 1
 cmp -s "$tmp/config" "$out/.config" || cp "$tmp/config" "$out/.config"
 echo "kernel: building in $out"
-"${mk[@]}" bzImage
-echo "kernel: $out/arch/x86/boot/bzImage"
+"${mk[@]}" $target
+echo "kernel: $out/$image"

@@ -98,7 +98,9 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
     """Boot scenario @name for @gens generations and collect its results
     (@initrd: another initramfs than the variant's)."""
     suffix = "-" + variant if variant else ""
-    kernel = os.path.join(BUILD, "kernel" + suffix, "arch/x86/boot/bzImage")
+    arm64 = variant == "arm64"
+    kernel = os.path.join(BUILD, "kernel" + suffix, "arch/arm64/boot/Image"
+                          if arm64 else "arch/x86/boot/bzImage")
     initrd = initrd or os.path.join(BUILD, "initramfs" + suffix + ".cpio")
     if chain_timeout is None:
         chain_timeout = boot_timeout * gens
@@ -108,13 +110,17 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
     res.logfile = os.path.join(logdir, name + ".log")
     if not kunit:
         append = "kunit.enable=0 " + append
-    cmdline = ("console=ttyS0 retain_initrd panic=1 oops=panic "
+    cmdline = ("console=%s retain_initrd panic=1 oops=panic "
                "rig.scenario=%s rig.gen=1 rig.gens=%d %s" %
-               (name.split("@")[0], gens, append)).strip()
-    cmd = ["qemu-system-x86_64", "-accel", accel(), "-m", mem,
-           "-smp", str(smp), "-display", "none", "-nodefaults",
-           "-serial", "stdio", "-no-reboot", "-kernel", kernel,
-           "-initrd", initrd, "-append", cmdline] + list(qemu_extra)
+               ("ttyAMA0" if arm64 else "ttyS0", name.split("@")[0], gens,
+                append)).strip()
+    machine = (["qemu-system-aarch64", "-M", "virt", "-cpu", "max",
+                "-accel", "tcg"] if arm64 else
+               ["qemu-system-x86_64", "-accel", accel()])
+    cmd = machine + ["-m", mem, "-smp", str(smp), "-display", "none",
+                     "-nodefaults", "-serial", "stdio", "-no-reboot",
+                     "-kernel", kernel, "-initrd", initrd,
+                     "-append", cmdline] + list(qemu_extra)
     start = time.monotonic()
     last_boot = start
     gen = 0

@@ -191,7 +191,7 @@ int rig_kexec_file(void)
 		return rig_kexec_tools(next, sizeof(next));
 	memcpy(tmp, next, sizeof(tmp));
 	cmdline_set(next, sizeof(next), tmp, "rig.via", NULL);
-	kfd = open("/boot/bzImage", O_RDONLY);
+	kfd = open(RIG_KERNEL, O_RDONLY);
 	ifd = open("/sys/firmware/initrd", O_RDONLY);
 	if (kfd < 0 || ifd < 0) {
 		rig_tap(0, "kexec: open kernel/initrd: %s", strerror(errno));
@@ -314,6 +314,14 @@ static void check_generation(void)
 {
 	int loader = boot_loader();
 	char via[16];
+
+	if (RIG_ARM64) {
+		/* no boot_params: the chain itself says who started us */
+		rig_tap(rig.gen == 1 || rig_param("rig.gen", via, sizeof(via)),
+			"%s (arm64)", rig.gen == 1 ? "cold boot by QEMU" :
+						     "booted by kexec");
+		return;
+	}
 
 	if (rig.gen == 1)
 		rig_tap(loader == 0xb0, "cold boot by QEMU (loader 0x%02x)",

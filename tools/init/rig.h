@@ -7,6 +7,15 @@
 
 #include <stddef.h>
 
+/* the kernel the chain kexecs into, as the architecture boots it */
+#ifdef __aarch64__
+#define RIG_ARM64	1
+#define RIG_KERNEL	"/boot/Image"
+#else
+#define RIG_ARM64	0
+#define RIG_KERNEL	"/boot/bzImage"
+#endif
+
 struct rig {
 	int gen;	/* this generation, 1 = cold boot */
 	int gens;	/* last generation of the chain */

@@ -43,7 +43,8 @@ static void print_record(const struct kexec_tl_record *r, bool points)
 	       span(b[2], 24, t, KEXEC_TL_RELOC_START, KEXEC_TL_RELOC_END, k),
 	       span(b[3], 24, t, KEXEC_TL_RELOC_END, KEXEC_TL_PURGATORY_END, k),
 	       span(b[4], 24, t, t[KEXEC_TL_PURGATORY_END] ?
-			KEXEC_TL_PURGATORY_END : KEXEC_TL_RELOC_END,
+			KEXEC_TL_PURGATORY_END : t[KEXEC_TL_RELOC_END] ?
+			KEXEC_TL_RELOC_END : KEXEC_TL_DEVICES,
 		    KEXEC_TL_START_KERNEL, k),
 	       span(b[5], 24, t, KEXEC_TL_START_KERNEL, KEXEC_TL_MM, k),
 	       span(b[6], 24, t, KEXEC_TL_MM, KEXEC_TL_INIT, k),

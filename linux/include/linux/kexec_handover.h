@@ -81,6 +81,7 @@ typedef int (*kho_hole_fn)(struct resource *res, void *arg);
 #ifdef CONFIG_KEXEC_HANDOVER
 bool kho_is_enabled(void);
 void kho_parse_setup_data(u64 pa, u32 len);
+void kho_parse_handover(const void *data, u32 len);
 void kho_scratch_early_init(phys_addr_t always_scratch_end,
 			    phys_addr_t initrd, phys_addr_t initrd_size);
 void kho_memory_init(void);
@@ -129,6 +130,10 @@ static inline bool kho_is_enabled(void)
 }
 
 static inline void kho_parse_setup_data(u64 pa, u32 len)
+{
+}
+
+static inline void kho_parse_handover(const void *data, u32 len)
 {
 }
 

@@ -114,35 +114,51 @@ static void __init report_kaslr(void)
 }
 
 /**
+ * kho_parse_handover() - record the handover found in mapped memory
+ * @data: the payload (a &struct kho_setup_data, and a &struct
+ *	  kho_kaslr_report when @len has room for it), e.g. the
+ *	  ``linux,kho-handover`` property of the device tree's /chosen
+ * @len: its length
+ *
+ * Called very early, before the command line is parsed; it only copies.
+ */
+void __init kho_parse_handover(const void *data, u32 len)
+{
+	kho_in.found = true;
+	if (len < sizeof(kho_in_sd)) {
+		kho_in_sd.magic = 0;
+		return;
+	}
+	memcpy(&kho_in_sd, data, sizeof(kho_in_sd));
+	if (len >= sizeof(kho_in_sd) + sizeof(kho_in.kaslr)) {
+		memcpy(&kho_in.kaslr, data + sizeof(kho_in_sd),
+		       sizeof(kho_in.kaslr));
+		report_kaslr();
+	}
+}
+
+/**
  * kho_parse_setup_data() - record the handover found by the boot protocol
- * @pa: physical address of the payload (a &struct kho_setup_data, and a
- *	&struct kho_kaslr_report when @len has room for it)
+ * @pa: physical address of the payload, see kho_parse_handover()
  * @len: its length
  *
  * Called very early, before the command line is parsed; it only copies.
  */
 void __init kho_parse_setup_data(u64 pa, u32 len)
 {
-	size_t size = sizeof(kho_in_sd) + sizeof(kho_in.kaslr);
+	size_t size = min_t(size_t, len,
+			    sizeof(kho_in_sd) + sizeof(kho_in.kaslr));
 	void *p;
 
 	if (len < sizeof(kho_in_sd)) {
-		kho_in.found = true;
-		kho_in_sd.magic = 0;
+		kho_parse_handover(NULL, len);
 		return;
 	}
-	if (len < size)
-		size = sizeof(kho_in_sd);
 	p = early_memremap(pa, size);
 	if (!p)
 		return;
-	memcpy(&kho_in_sd, p, sizeof(kho_in_sd));
-	if (size > sizeof(kho_in_sd))
-		memcpy(&kho_in.kaslr, p + sizeof(kho_in_sd),
-		       sizeof(kho_in.kaslr));
+	kho_parse_handover(p, size);
 	early_memunmap(p, size);
-	kho_in.found = true;
-	report_kaslr();
 }
 
 /* kexec_load path: read the scratch areas from the state tree itself. */

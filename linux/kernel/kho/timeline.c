@@ -290,8 +290,9 @@ void kexec_tl_boot_done(void)
 		     khz, &clamped),
 		span(b[3], 24, t[KEXEC_TL_RELOC_END], t[KEXEC_TL_PURGATORY_END],
 		     khz, &clamped),
-		span(b[4], 24, t[KEXEC_TL_PURGATORY_END] ?: t[KEXEC_TL_RELOC_END],
-		     t[KEXEC_TL_START_KERNEL], khz, &clamped),
+		span(b[4], 24, t[KEXEC_TL_PURGATORY_END] ?: t[KEXEC_TL_RELOC_END] ?:
+		     t[KEXEC_TL_DEVICES], t[KEXEC_TL_START_KERNEL], khz,
+		     &clamped),
 		span(b[5], 24, t[KEXEC_TL_START_KERNEL], t[KEXEC_TL_MM], khz,
 		     &clamped),
 		span(b[6], 24, t[KEXEC_TL_MM], t[KEXEC_TL_INIT], khz, &clamped),
