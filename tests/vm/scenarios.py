@@ -325,7 +325,7 @@ TEST_KHO_RE = re.compile(r"test_kho: gen (\d+): handover (\w+), restored (\d+) "
                          r"missing")
 
 
-def arm64_chain(refused_in=None, reason=""):
+def arm64_chain(refused_in=None, reason="", mode="bitmap"):
     """The arm64 KHO chain (no x86 rig checks): generation 1 cold; every
     later one accepted the handover from /chosen and the chain test
     restored and checked every byte of 64 MiB of folios of random orders,
@@ -352,12 +352,14 @@ def arm64_chain(refused_in=None, reason=""):
                        "arm64 gen%d: handover refused in one line (%s), "
                        "booted as from cold" % (g, reason), ref + acc)
                 continue
-            ok = (len(acc) == 1 and len(tk) == 1 and
+            ok = (len(acc) == 1 and mode + " mode" in acc[0] and
+                  len(tk) == 1 and
                   tk[0].group(2) == "yes" and int(tk[0].group(3)) > 0 and
                   tk[0].group(4) == str(64 << 20) and
                   tk[0].group(5) == "0" and tk[0].group(6) == "0")
-            yield (ok, "arm64 gen%d: handover accepted from /chosen, every "
-                   "byte of 64 MiB restored and checked" % g,
+            yield (ok, "arm64 gen%d: handover accepted from /chosen (%s "
+                   "mode), every byte of 64 MiB restored and checked" %
+                   (g, mode),
                    acc + [m.group(0) for m in tk])
             d = parse_timeline(tl[0]) if len(tl) == 1 else None
             # on arm64 the history travels only with KHO: a refused
@@ -378,9 +380,24 @@ def arm64_chain(refused_in=None, reason=""):
 
 def arm64_scenarios():
     run = dict(gens=3, mem="1G", smp=2, variant="arm64", boot_timeout=180)
+    # the rig's KHO scenario too: scratch, the kernel inside it, debugfs
     yield {"name": "arm64-kho-chain",
-           "run": dict(run, name="chain@arm64", append="kho=on"),
+           "run": dict(run, name="kho@arm64", append="kho=on"),
            "extra": arm64_chain()}
+    yield {"name": "arm64-kho-chain-memblock",
+           "run": dict(run, name="kho@arm64-memblock",
+                       append="kho=on kho_mode=memblock"),
+           "extra": arm64_chain(mode="memblock")}
+    # the KHO KUnit suites (tracker, state tree, preserve refusals)
+    yield {"name": "arm64-kunit",
+           "run": dict(run, name="chain@arm64-kunit", gens=1, kunit=True,
+                       append="kho=on")}
+    # /dev/liveupdate: sessions and memfds (256 MiB among them) across
+    # two kexecs, checked byte for byte
+    yield {"name": "arm64-liveupdate-chain",
+           "run": dict(run, name="kho@arm64-lu-chain", boot_timeout=300,
+                       append="kho=on test_kho.size=16M rig.lu=chain "
+                              "rig.lu_list=1")}
     for what, reason in CORRUPTIONS[:3]:
         yield {"name": "arm64-corrupt-" + what.replace("_", "-"),
                "run": dict(run, name="chain@arm64-" + what,

@@ -24,7 +24,7 @@
 
 static char kho[4096], test[4096], iomem[16384];
 
-/* The kernel image's physical range, "Kernel code" to "Kernel bss". */
+/* The kernel image's physical range, "Kernel code" to "Kernel bss" (or data). */
 static int kernel_range(unsigned long *start, unsigned long *end)
 {
 	unsigned long a, b;
@@ -38,7 +38,9 @@ static int kernel_range(unsigned long *start, unsigned long *end)
 			continue;
 		if (strstr(line, ": Kernel code"))
 			*start = a;
-		if (strstr(line, ": Kernel bss"))
+		/* x86 lists the bss, arm64 only code and data */
+		if ((strstr(line, ": Kernel bss") ||
+		     strstr(line, ": Kernel data")) && b + 1 > *end)
 			*end = b + 1;
 	}
 	return *start && *end > *start ? 0 : -1;
