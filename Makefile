@@ -2,6 +2,7 @@
 # KHO for Linux 6.12: entry points.
 #
 #   make demo     build everything, boot a KHO kexec chain, print a summary
+#   make demo-arm64  the same chain on arm64 (qemu-system-aarch64)
 #   make test     build, run all tests (T=name runs only matching ones)
 #   make bench    tracker (user space) and VM benchmarks (bench/results/);
 #                 BENCH_ARGS="--sizes 256M,1G --mem 4G" for the VM one
@@ -21,7 +22,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test demo bench bench-liveupdate bench-reboot fuzz fuzz-seeds check series clean distclean
+.PHONY: all deps tree kernel initramfs test demo demo-arm64 bench bench-liveupdate bench-reboot fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -46,6 +47,9 @@ test: initramfs
 
 demo: initramfs
 	@python3 tests/vm/demo.py
+
+demo-arm64: initramfs
+	@python3 tests/vm/demo.py --arch arm64
 
 bench: initramfs
 	@$(MAKE) -s -C bench/tracker run

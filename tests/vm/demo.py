@@ -13,6 +13,9 @@ In the same chain a user program (the VM's /init, rig.lu=chain) keeps a
 the sessions through the kexec; generations 2 and 3 retrieve them, check
 size, file position, seals and every byte, and keep them again. The
 session listing (khoctl sessions) is shown before and after the kexec.
+
+    tests/vm/demo.py [--arch arm64]   (arm64: make demo-arm64, in
+                                       qemu-system-aarch64 -M virt)
 """
 
 import os
@@ -27,9 +30,15 @@ def mib(b):
 
 
 def main():
-    print("demo: booting generation 1 in QEMU (%s) with kho=on; it kexecs "
-          "into 2, which kexecs into 3" % rig.accel())
-    res = rig.run("kho@demo", gens=3, mem="1G", smp=2, boot_timeout=300,
+    arm64 = sys.argv[1:] == ["--arch", "arm64"]
+    if sys.argv[1:] and not arm64:
+        raise SystemExit("usage: demo.py [--arch arm64]")
+    print("demo: booting generation 1 in QEMU (%s, %s) with kho=on; it "
+          "kexecs into 2, which kexecs into 3" %
+          ("arm64" if arm64 else "x86_64", "tcg" if arm64 else rig.accel()))
+    res = rig.run("kho@demo" + ("-arm64" if arm64 else ""), gens=3,
+                  mem="1G", smp=2, boot_timeout=300,
+                  variant="arm64" if arm64 else None,
                   append="kho=on rig.status=1 rig.lu=chain rig.lu_list=1")
     print()
     print("%-4s %-24s %8s %8s   %-22s %-11s %s" %
