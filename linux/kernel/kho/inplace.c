@@ -202,7 +202,6 @@ int kho_place_segment(struct kexec_buf *kbuf, kho_hole_fn fn)
 	}
 	if (!err)
 		return 0;
-	image->kho_nr_copied++;
 	return kho_walk_scratch(kbuf, fn) == 1 ? 0 : -EADDRNOTAVAIL;
 }
 
@@ -231,13 +230,11 @@ int kho_kimage_take_segments(struct kimage *image)
 		image->kho_inplace[i].nr_pages = 0;
 		pfn = PHYS_PFN(s->mem);
 		nr = PHYS_PFN(s->memsz);
-		if (!nr || first_unusable(pfn, pfn + nr) < pfn + nr ||
-		    take_range(image, i, pfn, nr)) {
-			if (fatal_signal_pending(current))
-				return -EINTR;
-			image->kho_inplace[i].nr_pages = 0;
-			image->kho_nr_copied++;
-		}
+		/* a segment whose pages cannot be had is copied at reboot */
+		if ((!nr || first_unusable(pfn, pfn + nr) < pfn + nr ||
+		     take_range(image, i, pfn, nr)) &&
+		    fatal_signal_pending(current))
+			return -EINTR;
 	}
 	return 0;
 }
@@ -385,21 +382,22 @@ static inline void kho_debug_corrupt(const struct kimage *image)
  */
 void kho_kimage_report(const struct kimage *image)
 {
-	unsigned long i, in = 0, copied = 0;
+	unsigned long i, in = 0, copied = 0, nr_copied = 0;
 
 	if (!kho_is_enabled() || image->type == KEXEC_TYPE_CRASH)
 		return;
 	for (i = 0; i < image->nr_segments; i++) {
-		if (image->kho_inplace[i].nr_pages)
+		if (image->kho_inplace[i].nr_pages) {
 			in += image->segment[i].memsz;
-		else
+		} else {
 			copied += image->segment[i].memsz;
+			nr_copied++;
+		}
 	}
 	kho_debug_corrupt(image);
-	if (image->kho_nr_copied)
-		pr_warn("kexec: %u of %lu segments (%lu KiB) not placed in free scratch (fragmented or busy), copied at reboot\n",
-			image->kho_nr_copied, image->nr_segments,
-			copied >> 10);
+	if (nr_copied)
+		pr_warn("kexec: %lu of %lu segments (%lu KiB) not placed in free scratch (fragmented or busy), copied at reboot\n",
+			nr_copied, image->nr_segments, copied >> 10);
 	else
 		pr_info("kexec: %lu segments (%lu KiB) loaded in place, nothing to copy at reboot\n",
 			image->nr_segments, in >> 10);
