@@ -652,7 +652,7 @@ static void kexec_load_or_die(const struct bz_plan *plan)
 int load_user(const char *kernel, const char *initrd, const char *cmdline,
 	      const struct kho_status *st, bool dry_run, const char *save_dir)
 {
-	const char *sysfs = getenv("KHO_SYSFS"), *err;
+	const char *sysfs = sysfs_dir(), *err;
 	size_t klen, ilen = 0, cl_len = strlen(cmdline) + 1;
 	uint8_t *img, *ird = NULL, *bp, *stub;
 	const struct kho_range *a;
@@ -664,8 +664,6 @@ int load_user(const char *kernel, const char *initrd, const char *cmdline,
 	uint64_t rsdp;
 	int ret;
 
-	if (!sysfs || !*sysfs)
-		sysfs = KHO_SYSFS_DEFAULT;
 	img = read_file_or_die(kernel, (size_t)1 << 30, &klen);
 	if (bz_parse(img, klen, &bz, &err))
 		die("%s: %s", kernel, err);

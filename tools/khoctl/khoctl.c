@@ -99,6 +99,18 @@ void *xmalloc(size_t size)
 	return p;
 }
 
+/**
+ * sysfs_dir() - where sysfs is: KHO_SYSFS=DIR if set and not empty
+ *
+ * Return: the directory, /sys by default.
+ */
+const char *sysfs_dir(void)
+{
+	const char *d = getenv("KHO_SYSFS");
+
+	return d && *d ? d : KHO_SYSFS_DEFAULT;
+}
+
 /* KHO_DEBUGFS=DIR, if set and not empty */
 static const char *debugfs_override(void)
 {

@@ -50,6 +50,7 @@ uint8_t *read_file_or_die(const char *path, size_t max, size_t *len);
 int parse_status(const char *text, struct kho_status *st);
 void get_status(struct kho_status *st);
 bool valid_name(const char *name);
+const char *sysfs_dir(void);
 
 /* dts.c: FDT to DTS text */
 bool dts_is_fdt(const void *blob, size_t len, const char **why);

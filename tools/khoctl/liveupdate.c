@@ -45,12 +45,6 @@ static double mib(unsigned long long b)
 
 /* ---- sessions ---- */
 
-static const char *sysfs_dir(void)
-{
-	const char *d = getenv("KHO_SYSFS");
-
-	return d && *d ? d : KHO_SYSFS_DEFAULT;
-}
 
 /* the value of " KEY=" in @line, copied up to the next space */
 static bool kv(const char *line, const char *key, char *buf, size_t len)

@@ -70,7 +70,6 @@ static void print_record(const struct kexec_tl_record *r, bool points)
  */
 int cmd_timeline(int argc, char **argv)
 {
-	const char *sysfs = getenv("KHO_SYSFS");
 	struct kexec_tl_history *h;
 	char path[PATH_MAX];
 	bool points = false;
@@ -86,8 +85,7 @@ int cmd_timeline(int argc, char **argv)
 			usage_error("timeline: unexpected argument '%s'",
 				    argv[i]);
 	}
-	snprintf(path, sizeof(path), "%s/kernel/kexec_timeline",
-		 sysfs && *sysfs ? sysfs : KHO_SYSFS_DEFAULT);
+	snprintf(path, sizeof(path), "%s/kernel/kexec_timeline", sysfs_dir());
 	err = read_all(path, KHO_PAGE_SIZE, &buf, &len);
 	if (err == -ENOENT)
 		die("%s missing (kernel without KHO, or no clock to measure with)",
