@@ -16,16 +16,29 @@ for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# the arm64 rig takes Debian's arm64 kexec-tools (apt-get download, in
+# scripts/initramfs.sh): apt must know the arm64 packages
+foreign=0
+dpkg --print-foreign-architectures | grep -qx arm64 || foreign=1
+[ ${#missing[@]} -eq 0 ] && [ $foreign -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
+	[ $foreign -eq 1 ] &&
+		echo "deps: WARNING: no arm64 kexec-tools for the arm64 rig;" \
+		     "as root: dpkg --add-architecture arm64 && apt-get update" >&2
+	[ ${#missing[@]} -eq 0 ] && exit 0
 	echo "deps: missing packages: ${missing[*]}" >&2
 	echo "deps: run as root (or: sudo apt-get install ${missing[*]})" >&2
 	exit 1
 fi
-echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [ $foreign -eq 1 ]; then
+	echo "deps: adding arm64 to apt's architectures (for arm64 kexec-tools)"
+	dpkg --add-architecture arm64
+fi
 apt-get update -qq
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
 pin=$(cat "$(dirname "$0")/../linux/SOURCE_VERSION")
 inst=()
 for p in "${missing[@]}"; do

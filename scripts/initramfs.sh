@@ -52,6 +52,55 @@ if [ -n "$kexec" ] && [ "${KCONFIG_VARIANT:-}" != arm64 ]; then
 		[ -f "$lib" ] && echo "file $lib $(readlink -f "$lib") 0755 0 0"
 	done | sort -u >> "$list"
 fi
+# On arm64, Debian's arm64 kexec-tools and its libraries, fetched with
+# apt-get download (scripts/deps.sh adds the architecture) and unpacked
+# under build/arm64/kexec-tools; the libraries it needs are found by
+# following DT_NEEDED from /sbin/kexec.
+A64_DEBS=(kexec-tools libc6 zlib1g libxenmisc4.17 libxentoollog1
+	  libxencall1 libxenevtchn1 libxengnttab1 libxenforeignmemory1
+	  libxendevicemodel1 libxentoolcore1)
+if [ "${KCONFIG_VARIANT:-}" = arm64 ]; then
+	kt=$B/arm64/kexec-tools
+	if [ ! -x "$kt/root/sbin/kexec" ]; then
+		rm -rf "$kt" && mkdir -p "$kt/debs" "$kt/root"
+		if (cd "$kt/debs" &&
+		    apt-get download -q "${A64_DEBS[@]/%/:arm64}" >/dev/null 2>&1); then
+			for d in "$kt"/debs/*.deb; do
+				dpkg-deb -x "$d" "$kt/root"
+			done
+		else
+			echo "initramfs: WARNING: cannot fetch arm64 kexec-tools" \
+			     "(apt-get download); the arm64 kexec_load" \
+			     "scenario will fail" >&2
+		fi
+	fi
+	if [ -x "$kt/root/sbin/kexec" ]; then
+		echo "dir /sbin 0755 0 0" >> "$list"
+		echo "file /sbin/kexec $kt/root/sbin/kexec 0755 0 0" >> "$list"
+		echo "dir /lib 0755 0 0" >> "$list"
+		echo "dir /lib/aarch64-linux-gnu 0755 0 0" >> "$list"
+		todo=("$kt/root/sbin/kexec") seen=" "
+		while [ ${#todo[@]} -gt 0 ]; do
+			f=${todo[0]} todo=("${todo[@]:1}")
+			for n in $(aarch64-linux-gnu-readelf -d "$f" |
+				   sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+				case "$seen" in *" $n "*) continue ;; esac
+				seen="$seen$n "
+				p=$(find "$kt/root/lib" "$kt/root/usr/lib" \
+					-name "$n" | head -1)
+				if [ -z "$p" ]; then
+					echo "initramfs: arm64 kexec needs $n," \
+					     "not in ${A64_DEBS[*]}" >&2
+					exit 1
+				fi
+				todo+=("$(readlink -f "$p")")
+				dst=/lib/aarch64-linux-gnu/$n
+				[ "$n" = ld-linux-aarch64.so.1 ] && dst=/lib/$n
+				echo "file $dst $(readlink -f "$p") 0755 0 0"
+			done
+		done >> "$list"
+	fi
+fi
 "$gic" "$list" > "$out.tmp"
 if cmp -s "$out.tmp" "$out"; then rm "$out.tmp"; else mv "$out.tmp" "$out"; fi
 echo "initramfs: $out"

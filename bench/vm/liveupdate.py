@@ -55,8 +55,8 @@ def size_bytes(s):
     return int(s[:-1]) * mult[s[-1].upper()] if s[-1].isalpha() else int(s)
 
 
-def build():
-    env = dict(os.environ, KCONFIG_VARIANT="bench", B=rig.BUILD)
+def build(variant="bench"):
+    env = dict(os.environ, KCONFIG_VARIANT=variant, B=rig.BUILD)
     for script in ("kernel.sh", "initramfs.sh"):
         p = subprocess.run([os.path.join(TOP, "scripts", script)], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -26,12 +26,21 @@ Modes, measured in the same invocation, interleaved:
 Reported per mode: the median of each phase over all reboots, the bytes
 relocated and hashed by purgatory, and the time kexec_file_load() took
 (zero-copy moves the copy there, out of the blackout). Verdicts: KHO's
-relocation <= 1/20 of stock's, and its whole reboot faster.
+relocation <= 1/20 of stock's, and its whole reboot faster. Also seed
+003's breakdown: kernel shutdown, relocation, kernel startup, and the
+relocation's share of the reboot.
 
-    bench/vm/reboot.py [--runs 2] [--pad 380M] [--no-build] [--out FILE]
+--arch arm64 runs the same on qemu-system-aarch64 with the arm64 VM
+kernel (linux/kho-arm64.config): the relocation copies with the MMU on,
+as seed 003 measured it; there is no purgatory, so the modes are stock,
+zerocopy and copy.
+
+    bench/vm/reboot.py [--arch x86_64|arm64] [--runs 2] [--pad 380M]
+                       [--no-build] [--out FILE]
                        [--modes stock,zerocopy,zerocopy-sha256,copy,zerocopy-1G]
 
-Writes bench/results/reboot-DATE.txt (or --out).
+Writes bench/results/reboot-DATE.txt (arm64: reboot-arm64-DATE.txt) or
+--out.
 """
 
 import argparse
@@ -63,6 +72,17 @@ MODES = {
     "zerocopy-1G": ("6G", "kho=on %s test_kho.size=1G test_kho.churn=0"
                     % SCRATCH),
 }
+ARM64_MODES = {
+    "stock": MODES["stock"],
+    "zerocopy": MODES["zerocopy"],
+    "copy": ("4G", "kho=on %s test_kho.size=0 kho_debug_fragment_scratch=2"
+             % SCRATCH),
+}
+# per architecture: kernel variant, its rig initramfs, modes
+ARCH = {
+    "x86_64": ("bench", "initramfs-bench.cpio", MODES),
+    "arm64": ("arm64", "initramfs-arm64.cpio", ARM64_MODES),
+}
 
 
 def size_bytes(s):
@@ -70,9 +90,10 @@ def size_bytes(s):
     return int(s[:-1]) * mult[s[-1].upper()] if s[-1].isalpha() else int(s)
 
 
-def build(pad):
+def build(pad, arch):
     """The bench kernel and initramfs, and the initramfs with /pad."""
-    liveupdate.build()
+    variant, base, _ = ARCH[arch]
+    liveupdate.build(variant)
     d = os.path.join(rig.BUILD, "bench")
     os.makedirs(d, exist_ok=True)
     padfile = os.path.join(d, "pad.bin")
@@ -91,9 +112,9 @@ def build(pad):
     with open(padcpio, "wb") as f:
         subprocess.run([os.path.join(rig.BUILD, "tools", "gen_init_cpio"),
                         lst], stdout=f, check=True)
-    out = os.path.join(d, "initramfs-reboot.cpio")
+    out = os.path.join(d, "initramfs-reboot-%s.cpio" % arch)
     with open(out, "wb") as f:
-        for part in (os.path.join(rig.BUILD, "initramfs-bench.cpio"), padcpio):
+        for part in (os.path.join(rig.BUILD, base), padcpio):
             with open(part, "rb") as p:
                 while True:
                     b = p.read(16 << 20)
@@ -103,10 +124,12 @@ def build(pad):
     return out
 
 
-def one_chain(mode, initrd, timeout):
-    mem, append = MODES[mode]
-    res = rig.run("chain@reboot-" + mode, gens=3, mem=mem, smp=2,
-                  variant="bench", initrd=initrd, boot_timeout=timeout,
+def one_chain(mode, initrd, timeout, arch):
+    variant, _, modes = ARCH[arch]
+    mem, append = modes[mode]
+    res = rig.run("chain@reboot-%s-%s" % (arch, mode), gens=3, mem=mem,
+                  smp=2, variant=variant, initrd=initrd,
+                  boot_timeout=timeout,
                   append="rig.next.kho_debug_fragment_scratch=- " + append
                   if "fragment" in append else append)
     recs = []
@@ -123,24 +146,26 @@ def one_chain(mode, initrd, timeout):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--arch", default="x86_64", choices=sorted(ARCH))
     ap.add_argument("--runs", type=int, default=2,
                     help="chains per mode (2 reboots each; default 2)")
     ap.add_argument("--pad", default="380M", help="random bytes in the "
                     "initrd on top of the rig's (default 380M)")
-    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--modes", help="default: every mode of the arch")
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--out", help="result file")
     a = ap.parse_args()
-    modes = a.modes.split(",")
-    initrd = os.path.join(rig.BUILD, "bench", "initramfs-reboot.cpio")
+    modes = a.modes.split(",") if a.modes else list(ARCH[a.arch][2])
+    initrd = os.path.join(rig.BUILD, "bench",
+                          "initramfs-reboot-%s.cpio" % a.arch)
     if not a.no_build or not os.path.exists(initrd):
-        initrd = build(size_bytes(a.pad))
+        initrd = build(size_bytes(a.pad), a.arch)
     recs = {m: [] for m in modes}
     failed = []
     for run in range(a.runs):
         for m in modes:
-            res, r = one_chain(m, initrd, a.timeout)
+            res, r = one_chain(m, initrd, a.timeout, a.arch)
             print("# %s run %d: %d reboots, %.0f s, log %s" %
                   (m, run + 1, len(r), res.wall, res.logfile), flush=True)
             if not res.ok or not r:
@@ -153,11 +178,12 @@ def main():
         print(s)
         lines.append(s)
 
-    out("kexec reboot benchmark, %s" % datetime.date.today())
-    out("VM: 2 CPUs, accel %s, bench kernel; initrd %.0f MiB (%s of random "
-        "bytes); phases from the kexec timeline (TSC), median of every "
-        "reboot" % (rig.accel(), os.path.getsize(initrd) / (1 << 20),
-                    a.pad))
+    out("kexec reboot benchmark, %s, %s" % (a.arch, datetime.date.today()))
+    out("VM: 2 CPUs, accel %s, %s kernel; initrd %.0f MiB (%s of random "
+        "bytes); phases from the kexec timeline (%s), median of every "
+        "reboot" % ("tcg" if a.arch == "arm64" else rig.accel(),
+                    ARCH[a.arch][0], os.path.getsize(initrd) / (1 << 20),
+                    a.pad, "CNTVCT_EL0" if a.arch == "arm64" else "TSC"))
     out()
     out("%-16s %4s " % ("mode", "n") +
         " ".join("%10s" % p for p in PHASES) +
@@ -218,10 +244,23 @@ def main():
         out("KHO with the copy path (scratch fragmented): relocation %.1f "
             "ms, reboot %.1f ms" % (med["copy"]["reloc"],
                                      med["copy"]["total"]))
+    # seed 003's breakdown: shutdown (to the relocation), relocation, and
+    # startup (the next kernel, to /init)
+    out()
+    for m in modes:
+        if m not in med:
+            continue
+        z = med[m]
+        down = z["shutdown"] + z.get("handoff", 0)
+        up = z["total"] - down - z["reloc"]
+        out("%-16s kernel shutdown %8.1f ms, relocation %8.1f ms, kernel "
+            "startup %8.1f ms: relocation is %.1f%% of the reboot" %
+            (m, down, z["reloc"], up, 100 * z["reloc"] / z["total"]))
     for f in failed:
         out("FAILED: " + f)
-    path = a.out or os.path.join(TOP, "bench", "results", "reboot-%s.txt" %
-                                 datetime.date.today())
+    path = a.out or os.path.join(
+        TOP, "bench", "results", "reboot-%s%s.txt" %
+        ("arm64-" if a.arch == "arm64" else "", datetime.date.today()))
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("bench: results in %s" % path)

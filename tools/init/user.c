@@ -472,7 +472,8 @@ int rig_kexec_user(char *next, size_t len)
 /*
  * The kexec_load path through Debian's kexec-tools, with the options the
  * admin guide documents: --mem-min/--mem-max bound every segment to the
- * largest scratch area, --append adds kho_root=.
+ * largest scratch area, --append adds kho_root= (and on arm64 --dtb passes
+ * the device tree this kernel booted with, /chosen edited by kexec-tools).
  */
 int rig_kexec_tools(char *next, size_t len)
 {
@@ -481,9 +482,10 @@ int rig_kexec_tools(char *next, size_t len)
 	unsigned long best = 0, addr = 0, a, sz;
 	unsigned int i;
 	int ret;
-	char *argv[] = { "/sbin/kexec", "-l", "/boot/bzImage",
+	/* on arm64, the --dtb flow: the device tree this kernel booted with */
+	char *argv[] = { "/sbin/kexec", "-l", RIG_KERNEL,
 			 "--initrd=/sys/firmware/initrd", append, mmin, mmax,
-			 NULL };
+			 RIG_ARM64 ? "--dtb=/sys/firmware/fdt" : NULL, NULL };
 
 	/* rig.stale_root=1: hand over the root this kernel received instead */
 	if (rig_read_file("/sys/kernel/debug/kho/status", status,

@@ -105,8 +105,10 @@ bool kho_purgatory_xxh64(const struct kimage *image);
 void kexec_tl_boot_stamp(unsigned int point);
 void kexec_tl_boot_done(void);
 void kexec_tl_parse_setup_data(u64 pa, u32 len);
+void kexec_tl_parse_page(u64 page);
 phys_addr_t kexec_tl_slot_phys(void);
 phys_addr_t kexec_tl_page_phys(void);
+bool kexec_tl_in_range(phys_addr_t start, phys_addr_t end);
 void kexec_tl_reboot(struct kimage *image, unsigned long planned);
 void kexec_tl_stamp(unsigned int point);
 int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size);
@@ -233,6 +235,10 @@ static inline void kexec_tl_parse_setup_data(u64 pa, u32 len)
 {
 }
 
+static inline void kexec_tl_parse_page(u64 page)
+{
+}
+
 static inline phys_addr_t kexec_tl_slot_phys(void)
 {
 	return 0;
@@ -241,6 +247,11 @@ static inline phys_addr_t kexec_tl_slot_phys(void)
 static inline phys_addr_t kexec_tl_page_phys(void)
 {
 	return 0;
+}
+
+static inline bool kexec_tl_in_range(phys_addr_t start, phys_addr_t end)
+{
+	return false;
 }
 
 static inline void kexec_tl_reboot(struct kimage *image,

@@ -11,22 +11,25 @@
  * history page (&struct kexec_tl_history): the records of the reboots
  * that led to it, and a slot for the next one. The reboot fills the slot
  * as it goes, from one clock that keeps counting across it (the TSC on
- * x86, read through arch_kexec_clock(); jiffies and sched_clock restart
- * with each kernel):
+ * x86, the generic timer's virtual counter on arm64, read through
+ * arch_kexec_clock(); jiffies and sched_clock restart with each kernel):
  *
  * - kernel_kexec() stamps the reboot request and, after machine_shutdown(),
  *   the devices being down, and counts the pages the relocation list holds;
- * - relocate_kernel stamps the start and end of its copy and counts the
- *   pages it copied;
+ * - relocate_kernel (x86) or arm64_relocate_new_kernel (arm64, where the
+ *   copy runs with the MMU on) stamps the start and end of its copy and
+ *   counts the pages it copied; with nothing to copy, arm64 stamps both
+ *   in machine_kexec();
  * - purgatory (kexec_file_load() images) stamps its start and the end of
  *   its check of the segments, and the bytes it checked;
  * - the next kernel stamps start_kernel(), the end of mm_core_init() and
  *   the start of user space.
  *
  * The page reaches the next kernel two ways: as a KHO subtree,
- * ``kexec-timeline`` (any loader, KHO on), and named by a setup_data entry
- * (kexec_file_load(), also with KHO off), which the next kernel copies
- * before it allocates anything. The next kernel checks the history,
+ * ``kexec-timeline`` (any loader, KHO on), and named by the boot protocol
+ * for kexec_file_load(), also with KHO off: a setup_data entry on x86, the
+ * /chosen property ``linux,kexec-timeline`` on device tree systems. The
+ * next kernel copies it before it allocates anything, checks it,
  * completes the last record, keeps the last %KEXEC_TL_RECORDS - 1 records
  * and prints the phases of its own boot in one line::
  *
@@ -100,7 +103,6 @@ void kexec_tl_boot_stamp(unsigned int point)
  */
 void __init kexec_tl_parse_setup_data(u64 pa, u32 len)
 {
-	struct kexec_tl_history *h;
 	u64 *payload, page;
 
 	if (len < sizeof(u64))
@@ -110,6 +112,21 @@ void __init kexec_tl_parse_setup_data(u64 pa, u32 len)
 		return;
 	page = *payload;
 	early_memunmap(payload, sizeof(u64));
+	kexec_tl_parse_page(page);
+}
+
+/**
+ * kexec_tl_parse_page() - copy the previous kernel's history page
+ * @page: its physical address, as the boot protocol gave it (x86: a
+ *	setup_data entry; device tree: /chosen/linux,kexec-timeline)
+ *
+ * Called from early setup, before memblock allocates anything that could
+ * land on the page. The copy is checked later, in an initcall.
+ */
+void __init kexec_tl_parse_page(u64 page)
+{
+	struct kexec_tl_history *h;
+
 	if (!page || !PAGE_ALIGNED(page))
 		return;
 	h = early_memremap(page, sizeof(*h));
@@ -325,6 +342,24 @@ phys_addr_t kexec_tl_slot_phys(void)
 phys_addr_t kexec_tl_page_phys(void)
 {
 	return kexec_tl_slot_phys() ? virt_to_phys(hist) : 0;
+}
+
+/**
+ * kexec_tl_in_range() - whether a kexec segment would cover the history
+ * @start: first byte of the segment's destination
+ * @end: its last byte
+ *
+ * kexec_file_load() keeps segments off the history page: the boot
+ * protocol names the page to the next kernel, and the reboot copies the
+ * segments over their destinations first.
+ *
+ * Return: true when [@start, @end] holds the history page.
+ */
+bool kexec_tl_in_range(phys_addr_t start, phys_addr_t end)
+{
+	phys_addr_t page = kexec_tl_page_phys();
+
+	return page && page <= end && page + PAGE_SIZE - 1 >= start;
 }
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
