@@ -430,6 +430,14 @@ def arm64_scenarios():
                                                  purgatory=False)(res)
                              if not c[1].startswith("gen2: the reboot")),
                          fallback_copied)}
+    # arm64 places the kernel bottom-up and its initrd and device tree
+    # above it: scratch must be offered in address order. Here the low
+    # area (8 MiB, too small for kernel and initrd) lies above the
+    # global one.
+    yield {"name": "arm64-kho-scratch-order",
+           "run": dict(run, name="kho@arm64-scratch-order",
+                       append="kho=on kho_scratch=8M,600M"),
+           "extra": arm64_chain()}
     for what, reason in CORRUPTIONS[:3]:
         yield {"name": "arm64-corrupt-" + what.replace("_", "-"),
                "run": dict(run, name="chain@arm64-" + what,

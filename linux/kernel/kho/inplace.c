@@ -165,7 +165,8 @@ static int place_in(struct kexec_buf *kbuf, phys_addr_t lo, phys_addr_t hi,
  * @fn: kexec's hole finder, used when no free range can be taken
  *
  * Looks for a range of scratch that can be taken now, areas above 4 GiB
- * first, and takes it, so the segment is loaded in place. When there is
+ * first, each group by address (kho_scratch_next()), and takes it, so
+ * the segment is loaded in place. When there is
  * none, places the segment the stock way with kho_walk_scratch(): it is
  * then copied in the reboot.
  *
@@ -175,22 +176,20 @@ static int place_in(struct kexec_buf *kbuf, phys_addr_t lo, phys_addr_t hi,
 int kho_place_segment(struct kexec_buf *kbuf, kho_hole_fn fn)
 {
 	struct kimage *image = kbuf->image;
-	unsigned int i, tries = 0, pass;
+	unsigned int tries = 0, pass;
+	struct kho_scratch *s;
 	int err = -ENOSPC;
 
 	kho_debug_loading(image);
 	if (image->nr_segments >= KEXEC_SEGMENT_MAX)
 		return -EINVAL;
 	image->kho_inplace[image->nr_segments].nr_pages = 0;
+	/* pass 0: areas above 4 GiB, pass 1: the others; lowest first */
 	for (pass = 0; pass < 2 && err; pass++) {
-		for (i = 0; i < kho_nr_scratch && err; i++) {
-			phys_addr_t a = kho_scratch[i].addr;
-			phys_addr_t e = a + kho_scratch[i].size - 1;
-			bool low = a < SZ_4G;
+		for (s = kho_scratch_next(NULL, pass, false); s && err;
+		     s = kho_scratch_next(s, pass, false)) {
+			phys_addr_t a = s->addr, e = a + s->size - 1;
 
-			/* pass 0: areas above 4 GiB, pass 1: the others */
-			if (low ? !pass : pass)
-				continue;
 			err = place_in(kbuf, max_t(phys_addr_t, a, kbuf->buf_min),
 				       min_t(phys_addr_t, e, kbuf->buf_max),
 				       &tries);

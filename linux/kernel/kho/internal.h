@@ -231,6 +231,8 @@ const char *kho_validate_handover(phys_addr_t root,
 /* scratch.c */
 extern struct kho_scratch kho_scratch[KHO_MAX_SCRATCH];
 extern unsigned int kho_nr_scratch;
+struct kho_scratch *kho_scratch_next(const struct kho_scratch *prev,
+				     bool low, bool down);
 extern phys_addr_t kho_scratch_always_end;
 extern bool kho_enable;
 int kho_reserve_scratch(void);

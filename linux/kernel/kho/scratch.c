@@ -490,19 +490,52 @@ bool kho_overlaps_scratch(phys_addr_t start, phys_addr_t size)
 	return false;
 }
 
-/* Offer @fn the scratch areas below 4 GiB (@low) or the others. */
-static int walk_areas(struct kexec_buf *kbuf, kho_hole_fn fn, bool low)
+/**
+ * kho_scratch_next() - the next scratch area in address order
+ * @prev: the area returned last, or NULL for the first
+ * @low: walk the areas below 4 GiB (true) or the others (false)
+ * @down: by descending (true) or ascending (false) address
+ *
+ * Loaders depend on the order areas are offered in: arm64 places the
+ * kernel bottom-up, then its initrd and device tree above it, which fails
+ * when the kernel took an area at a higher address than the one with room
+ * for the rest. So segments are placed walking the areas as kexec walks
+ * RAM, by address, whatever order they were set up in.
+ *
+ * Return: the area, or NULL after the last.
+ */
+struct kho_scratch *kho_scratch_next(const struct kho_scratch *prev,
+				     bool low, bool down)
 {
+	struct kho_scratch *next = NULL, *a;
 	unsigned int i;
-	int ret;
 
 	for (i = 0; i < kho_nr_scratch; i++) {
-		struct resource res = DEFINE_RES_MEM(kho_scratch[i].addr,
-						     kho_scratch[i].size);
-		bool below = kho_scratch[i].addr < SZ_4G;
-
-		if (below != low)
+		a = &kho_scratch[i];
+		if ((a->addr < SZ_4G) != low)
 			continue;
+		if (prev && (down ? a->addr >= prev->addr :
+				    a->addr <= prev->addr))
+			continue;
+		if (!next || (down ? a->addr > next->addr :
+				     a->addr < next->addr))
+			next = a;
+	}
+	return next;
+}
+
+/*
+ * Offer @fn the scratch areas below 4 GiB (@low) or the others, by
+ * address in the direction of @kbuf's search.
+ */
+static int walk_areas(struct kexec_buf *kbuf, kho_hole_fn fn, bool low)
+{
+	struct kho_scratch *a = NULL;
+	struct resource res;
+	int ret;
+
+	while ((a = kho_scratch_next(a, low, kbuf->top_down))) {
+		res = DEFINE_RES_MEM(a->addr, a->size);
 		ret = fn(&res, kbuf);
 		if (ret)
 			return ret;
