@@ -10,6 +10,7 @@
 #                 a virtio-blk disk and read back (bench/vm/liveupdate.py)
 #   make bench-reboot  kexec reboot phases with a 380 MiB initrd, stock
 #                 vs KHO zero-copy (bench/vm/reboot.py)
+#   make bench-reboot-arm64  the same on arm64 (relocation with the MMU on)
 #   make fuzz     fuzz the handover validator for 10 minutes (SECONDS=)
 #   make fuzz-seeds  capture real handovers in the VM into the fuzz
 #                 target's seed corpus (tests/fuzz/vm-corpus/)
@@ -22,7 +23,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test demo demo-arm64 bench bench-liveupdate bench-reboot fuzz fuzz-seeds check series clean distclean
+.PHONY: all deps tree kernel initramfs test demo demo-arm64 bench bench-liveupdate bench-reboot bench-reboot-arm64 fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -61,6 +62,9 @@ bench-liveupdate: initramfs
 
 bench-reboot: initramfs
 	@python3 bench/vm/reboot.py $(REBOOT_BENCH_ARGS)
+
+bench-reboot-arm64: initramfs
+	@python3 bench/vm/reboot.py --arch arm64 --runs 3 $(REBOOT_BENCH_ARGS)
 
 fuzz: tree
 	@$(MAKE) -s -C tests/fuzz run SECONDS=$(or $(SECONDS),600)

@@ -380,6 +380,34 @@ def arm64_chain(refused_in=None, reason="", mode="bitmap"):
     return check
 
 
+RELEASED_RE = re.compile(r"KHO: released (\d+) KiB of preserved memory "
+                         r"nobody restored")
+
+
+def unclaimed_released(res):
+    """Gen2 restored nothing (test_kho.restore=0): the 64 MiB of folios
+    gen1 preserved are unclaimed and given back to the allocator in one
+    line; gen2 preserves anew and gen3 restores all of it."""
+    gens = by_generation(res)
+    for g in (2, 3):
+        lines = gens[g - 1] if len(gens) >= g else []
+        rel = [int(m.group(1)) for m in map(RELEASED_RE.search, lines) if m]
+        tk = [m for m in map(TEST_KHO_RE.search, lines) if m]
+        if g == 2:
+            yield (len(rel) == 1 and rel[0] >= 64 << 10 and len(tk) == 1 and
+                   tk[0].group(3) == "0",
+                   "gen2: restored nothing; the %s KiB gen1 preserved "
+                   "released in one line" % (rel[0] if rel else "?"),
+                   lines[-3:] if not rel else [])
+        else:
+            yield (len(rel) == 1 and rel[0] == 0 and len(tk) == 1 and
+                   tk[0].group(2) == "yes" and
+                   tk[0].group(4) == str(64 << 20) and
+                   tk[0].group(5) == "0" and tk[0].group(6) == "0",
+                   "gen3: every byte of gen2's 64 MiB restored, nothing "
+                   "left to release", [m.group(0) for m in tk])
+
+
 def arm64_scenarios():
     run = dict(gens=3, mem="1G", smp=2, variant="arm64", boot_timeout=180)
     # the rig's KHO scenario too: scratch, the kernel inside it, debugfs
@@ -438,7 +466,15 @@ def arm64_scenarios():
            "run": dict(run, name="kho@arm64-scratch-order",
                        append="kho=on kho_scratch=8M,600M"),
            "extra": arm64_chain()}
-    for what, reason in CORRUPTIONS[:3]:
+    # memory preserved but not restored goes back to the allocator
+    yield {"name": "arm64-kho-unclaimed-release",
+           "run": dict(run, name="chain@arm64-unclaimed",
+                       append="kho=on rig.next2.test_kho.restore=0 "
+                              "rig.next3.test_kho.restore=-"),
+           "extra": unclaimed_released}
+    # every corruption of the x86 list; setup_magic damages the magic of
+    # /chosen/linux,kho-handover here
+    for what, reason, *_ in CORRUPTIONS:
         yield {"name": "arm64-corrupt-" + what.replace("_", "-"),
                "run": dict(run, name="chain@arm64-" + what,
                            append="kho=on rig.corrupt=" + what),
@@ -772,6 +808,12 @@ SCENARIOS = [
                  append="kho=on test_kho.size=16M rig.capture=1 "
                         "rig.next2.kho_mode=memblock"),
      "extra": captures_accepted},
+    # memory preserved but not restored goes back to the allocator
+    {"name": "kho-unclaimed-release",
+     "run": dict(name="chain@unclaimed", gens=3, mem="1G", smp=2,
+                 append="kho=on rig.next2.test_kho.restore=0 "
+                        "rig.next3.test_kho.restore=-"),
+     "extra": unclaimed_released},
     {"name": "kho-stress",
      "run": dict(name="kho@stress", gens=2, mem="1G", smp=2,
                  append="kho=on rig.stress=20")},

@@ -511,8 +511,11 @@ struct kho_scratch *kho_scratch_next(const struct kho_scratch *prev,
 	unsigned int i;
 
 	for (i = 0; i < kho_nr_scratch; i++) {
+		bool below;
+
 		a = &kho_scratch[i];
-		if ((a->addr < SZ_4G) != low)
+		below = a->addr < SZ_4G;
+		if (below != low)
 			continue;
 		if (prev && (down ? a->addr >= prev->addr :
 				    a->addr <= prev->addr))

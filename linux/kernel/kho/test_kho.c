@@ -28,7 +28,9 @@
  * so the preserved pages are scattered as on a long-running host (the
  * worst case for range-based deserialisation); ``test_kho.check_alloc=0``
  * skips the allocator check and ``test_kho.verify=0`` the byte checks
- * (for benchmarks).
+ * (for benchmarks). ``test_kho.restore=0`` leaves the handover alone and
+ * starts as after a cold boot: what the previous kernel preserved is then
+ * unclaimed, and KHO must give it back to the allocator.
  *
  * Writing N to ``/sys/kernel/debug/kho_test/stress`` starts, on every
  * CPU, N seconds of preserving, unpreserving, adding and removing
@@ -78,6 +80,8 @@ static bool check_alloc = true;
 module_param(check_alloc, bool, 0400);
 static bool verify = true;
 module_param(verify, bool, 0400);
+static bool restore = true;
+module_param(restore, bool, 0400);
 
 /* One page of the preserved folio list. */
 struct test_list_page {
@@ -542,7 +546,8 @@ static int __init test_kho_init(void)
 	debugfs_create_file("status", 0400, dir, NULL, &status_fops);
 	debugfs_create_file("stress", 0200, dir, NULL, &stress_fops);
 	st.gen = 1;
-	restore_all();
+	if (restore)
+		restore_all();
 	prandom_seed_state(&rnd, seed ^ st.gen);
 	if (st.error)
 		goto out;
