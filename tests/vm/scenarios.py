@@ -422,12 +422,10 @@ def arm64_scenarios():
     yield {"name": "arm64-kunit",
            "run": dict(run, name="chain@arm64-kunit", gens=1, kunit=True,
                        append="kho=on")}
-    # /dev/liveupdate: sessions and memfds (256 MiB among them) across
-    # two kexecs, checked byte for byte
-    yield {"name": "arm64-liveupdate-chain",
-           "run": dict(run, name="kho@arm64-lu-chain", boot_timeout=300,
-                       append="kho=on test_kho.size=16M rig.lu=chain "
-                              "rig.lu_list=1")}
+    # /dev/liveupdate: the contract, sessions and memfds (256 MiB among
+    # them) across two kexecs checked byte for byte, stress, damaged
+    # records, the memfd corners, khoctl keep/take
+    yield from liveupdate("arm64")
     # The kexec_load path: gen2 loads gen3 with Debian's arm64
     # kexec-tools (--dtb with the device tree gen2 booted with,
     # --mem-min/--mem-max in scratch, kho_root= on --append); gen3 loads
@@ -660,34 +658,41 @@ LU_CORRUPTIONS = [
 ]
 
 
-def liveupdate():
+def liveupdate(arch=""):
+    """The /dev/liveupdate scenarios; @arch "arm64" runs them on arm64
+    (names prefixed "arm64-")."""
     lu = "kho=on test_kho.size=16M rig.lu="
-    yield {"name": "liveupdate-contract",
-           "run": dict(name="kho@lu-contract", gens=1, mem="512M", smp=2,
-                       append=lu + "contract")}
+    pre = arch + "-" if arch else ""
+    var = dict(variant=arch) if arch else {}
+    yield {"name": pre + "liveupdate-contract",
+           "run": dict(name="kho@%slu-contract" % pre, gens=1, mem="512M",
+                       smp=2, append=lu + "contract", **var)}
     # 256 MiB, 4 MiB with holes, sealed, 0 bytes, 1 page: 1 GiB VM
-    yield {"name": "liveupdate-chain",
-           "run": dict(name="kho@lu-chain", gens=3, mem="1G", smp=2,
-                       boot_timeout=300, append=lu + "chain rig.lu_list=1")}
-    yield {"name": "liveupdate-stress",
-           "run": dict(name="kho@lu-stress", gens=2, mem="1G", smp=2,
-                       boot_timeout=300, append=lu + "stress")}
+    yield {"name": pre + "liveupdate-chain",
+           "run": dict(name="kho@%slu-chain" % pre, gens=3, mem="1G", smp=2,
+                       boot_timeout=300, append=lu + "chain rig.lu_list=1",
+                       **var)}
+    yield {"name": pre + "liveupdate-stress",
+           "run": dict(name="kho@%slu-stress" % pre, gens=2, mem="1G",
+                       smp=2, boot_timeout=300, append=lu + "stress", **var)}
     for what, line in LU_CORRUPTIONS:
-        yield {"name": "liveupdate-corrupt-" + what,
-               "run": dict(name="kho@lu-corrupt-" + what, gens=3,
+        yield {"name": pre + "liveupdate-corrupt-" + what,
+               "run": dict(name="kho@%slu-corrupt-%s" % (pre, what), gens=3,
                            mem="512M", smp=2,
-                           append=lu + "corrupt rig.lu_corrupt=" + what),
+                           append=lu + "corrupt rig.lu_corrupt=" + what,
+                           **var),
                "extra": log_has(line, "damaged session records refused",
                                 2)}
     # the memfd handler's corners: folios in scratch copied out, size
     # changes refused, zero copy and holes over two kexecs
-    yield {"name": "liveupdate-memfd",
-           "run": dict(name="kho@lu-memfd", gens=3, mem="1G", smp=2,
+    yield {"name": pre + "liveupdate-memfd",
+           "run": dict(name="kho@%slu-memfd" % pre, gens=3, mem="1G", smp=2,
                        boot_timeout=300,
-                       append="kho=on test_kho.size=16M rig.lu_memfd=1")}
-    yield {"name": "liveupdate-khoctl",
-           "run": dict(name="kho@lu-khoctl", gens=2, mem="512M", smp=2,
-                       append=lu + "khoctl rig.lu_list=1")}
+                       append="kho=on test_kho.size=16M rig.lu_memfd=1",
+                       **var)}
+    yield {"name": pre + "liveupdate-khoctl",
+           "run": dict(name="kho@%slu-khoctl" % pre, gens=2, mem="512M",
+                       smp=2, append=lu + "khoctl rig.lu_list=1", **var)}
 
 
 SCENARIOS = [

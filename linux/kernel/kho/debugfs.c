@@ -311,12 +311,16 @@ static void cut_area(struct kho_scratch *s, const struct kexec_segment *seg)
 {
 	u64 align = PAGE_SIZE << MAX_PAGE_ORDER, end = s->addr + s->size;
 	u64 cut = seg->mem + SZ_2M;
+	u64 below = ALIGN_DOWN(cut, align) > s->addr ?
+		    ALIGN_DOWN(cut, align) - s->addr : 0;
+	u64 above = ALIGN(cut, align) < end ? end - ALIGN(cut, align) : 0;
 
-	if (ALIGN_DOWN(cut, align) > s->addr) {
-		s->size = ALIGN_DOWN(cut, align) - s->addr;
-	} else if (ALIGN(cut, align) < end) {
+	/* keep the larger side: the rest must still hold a memory map */
+	if (below && below >= above) {
+		s->size = below;
+	} else if (above) {
 		s->addr = ALIGN(cut, align);
-		s->size = end - s->addr;
+		s->size = above;
 	}
 }
 
