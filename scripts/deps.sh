@@ -18,8 +18,10 @@ for p in "${PKGS[@]}"; do
 done
 # the arm64 rig takes Debian's arm64 kexec-tools (apt-get download, in
 # scripts/initramfs.sh): apt must know the arm64 packages
-foreign=0
-dpkg --print-foreign-architectures | grep -qx arm64 || foreign=1
+foreign=1
+for a in $(dpkg --print-foreign-architectures); do
+	[ "$a" = arm64 ] && foreign=0
+done
 [ ${#missing[@]} -eq 0 ] && [ $foreign -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
