@@ -910,3 +910,24 @@ SCENARIOS = [
                  boot_timeout=25),
      "check": expect_hang},
 ]
+
+# Scenarios of the list above that hold nothing x86-specific, run on
+# arm64 as well (named "arm64-" + name, after the x86 ones). Not
+# kho-preserve-refusals: QEMU's arm64 virt machine has no hole in RAM.
+ARM64_ALSO = ("kho-off-in-gen2", "kho-bad-root", "kho-release-race", "kho-preserve-might-sleep",
+              "kho-edit-during-kexec", "kho-bare-params", "kho-stale-root",
+              "kho-reserve-fails-memblock", "kho-scratch-capped",
+              "kho-outgoing-faults", "kho-preserve-enomem", "kho-stress",
+              "kho-accounting-bitmap-vs-memblock", "corrupt-blob-size",
+              "kexec-timeline-corrupt")
+
+
+def arm64_also():
+    for sc in SCENARIOS:
+        if sc["name"] in ARM64_ALSO and "variant" not in sc["run"]:
+            run = dict(sc["run"], variant="arm64",
+                       name=sc["run"]["name"].replace("@", "@arm64-", 1))
+            yield dict(sc, name="arm64-" + sc["name"], run=run)
+
+
+SCENARIOS += list(arm64_also())

@@ -263,7 +263,7 @@ static void faults(void)
 	close(ifd);
 	/* kexec refuses files open for writing: reopen read-only */
 	ifd = open("/tmp/huge", O_RDONLY);
-	kfd = open("/boot/bzImage", O_RDONLY);
+	kfd = open(RIG_KERNEL, O_RDONLY);
 	ret = syscall(SYS_kexec_file_load, kfd, ifd, 1, "", 0UL);
 	rig_tap(ret < 0 && errno == EADDRNOTAVAIL,
 		"kexec_file_load of an image too large for scratch refused at load: %s",
@@ -399,7 +399,7 @@ static void stress(long secs)
 	}
 	close(fd);
 	do {
-		kfd = open("/boot/bzImage", O_RDONLY);
+		kfd = open(RIG_KERNEL, O_RDONLY);
 		ifd = open("/sys/firmware/initrd", O_RDONLY);
 		if (syscall(SYS_kexec_file_load, kfd, ifd, 1, "", 0UL) ||
 		    syscall(SYS_kexec_file_load, -1, -1, 0, NULL,
