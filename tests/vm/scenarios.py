@@ -328,13 +328,16 @@ TEST_KHO_RE = re.compile(r"test_kho: gen (\d+): handover (\w+), restored (\d+) "
                          r"missing")
 
 
-def arm64_chain(refused_in=None, reason="", mode="bitmap"):
+def arm64_chain(refused_in=None, reason="", mode="bitmap", via="file"):
     """The arm64 KHO chain (no x86 rig checks): generation 1 cold; every
     later one accepted the handover from /chosen and the chain test
     restored and checked every byte of 64 MiB of folios of random orders,
     except generation @refused_in, which refused it with @reason and booted
     as from cold; every load was in place; each reboot is in the timeline
-    with 0 bytes relocated."""
+    with every phase but purgatory (arm64's kexec_file_load has none) and
+    0 bytes relocated, the history kept across a refused handover (it
+    also travels in /chosen); @via: how the reboots were loaded, None if
+    mixed."""
     def check(res):
         gens = by_generation(res)
         yield (len(gens) >= 2, "arm64: %d generations booted" % len(gens),
@@ -343,7 +346,6 @@ def arm64_chain(refused_in=None, reason="", mode="bitmap"):
             tk = [m for m in map(TEST_KHO_RE.search, lines) if m]
             acc = [ln for ln in lines if "KHO: handover accepted" in ln]
             ref = [ln for ln in lines if "handover refused" in ln]
-            tl = [ln for ln in lines if "kexec-timeline: gen=" in ln]
             if g == 1:
                 yield (len(tk) == 1 and tk[0].group(2) == "no",
                        "arm64 gen1: cold boot, the chain test preserved "
@@ -364,19 +366,11 @@ def arm64_chain(refused_in=None, reason="", mode="bitmap"):
                    "mode), every byte of 64 MiB restored and checked" %
                    (g, mode),
                    acc + [m.group(0) for m in tk])
-            # the history also travels in /chosen: a refused handover
-            # keeps it
-            d = parse_timeline(tl[0]) if len(tl) == 1 else None
-            yield (d is not None and d["gen"] == g and
-                   d["reloc_bytes"] == 0 and d["planned_bytes"] == 0 and
-                   all(d.get(p, "-") != "-" for p in TL_PHASES
-                       if p != "purgatory"),
-                   "arm64 gen%d: timeline line, every phase but purgatory "
-                   "recorded, 0 bytes relocated" % g, tl)
         loads = [ln for ln in res.log if "KHO: kexec: " in ln]
         yield (bool(loads) and all("loaded in place" in ln for ln in loads),
                "arm64: every kexec image loaded in place (%d)" % len(loads),
                loads)
+        yield from timeline(via=via, purgatory=False)(res)
     return check
 
 
@@ -434,7 +428,7 @@ def arm64_scenarios():
     yield {"name": "arm64-kexec-tools",
            "run": dict(run, name="kho@arm64-kexec-tools", gens=4,
                        append="kho=on rig.next2.rig.loader=kexec-tools"),
-           "extra": both(arm64_chain(), log_has(
+           "extra": both(arm64_chain(via=None), log_has(
                "kexec-tools kexec -l with --mem-min/--mem-max in scratch: "
                "exit 0", "gen2 loaded gen3 with kexec-tools", 2))}
     # The stock reboot (KHO off): arm64_relocate_new_kernel copies every
