@@ -684,6 +684,17 @@ def liveupdate(arch=""):
                        boot_timeout=300,
                        append="kho=on test_kho.size=16M rig.lu_memfd=1",
                        **var)}
+    # retrieved memfds fill their page cache as they are used (and all at
+    # once with liveupdate.memfd_populate=1)
+    for populate in (0, 1):
+        yield {"name": pre + "liveupdate-lazy" + ("-populate" if populate
+                                                   else ""),
+               "run": dict(name="kho@%slu-lazy%s" % (pre, "-populate"
+                                                     if populate else ""),
+                           gens=3, mem="512M", smp=2,
+                           append="kho=on rig.lu_lazy=1" +
+                           (" liveupdate.memfd_populate=1" if populate
+                            else ""), **var)}
     yield {"name": pre + "liveupdate-khoctl",
            "run": dict(name="kho@%slu-khoctl" % pre, gens=2, mem="512M",
                        smp=2, append=lu + "khoctl rig.lu_list=1", **var)}

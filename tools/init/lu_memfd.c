@@ -29,6 +29,7 @@
 #include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/liveupdate.h>
 
@@ -530,4 +531,235 @@ void scenario_lu_memfd(void)
 	close(dev);
 	free(pfn);
 	free(huge);
+}
+
+/*
+ * rig.lu_lazy=1 (3 generations): a retrieved memfd's folios enter its
+ * page cache when first used (liveupdate.memfd_populate=1: all at once).
+ * Generation 2 checks, on memfds it has not touched yet: that none of
+ * their pages is in the page cache; that FINISH leaves them usable; two
+ * processes reading one at once (read() and page faults) both see every
+ * byte; SEEK_DATA/SEEK_HOLE see the data; hole punches (whole pages and
+ * part of one) and a truncation into a page then back up read as zeros
+ * where they should; closing one gives its memory back; preserving one
+ * again keeps all of it for generation 3.
+ */
+enum { L_READ = 21, L_HOLES, L_AGAIN, L_CUT, L_CLOSE };
+#define L_READ_SIZE	(16UL << 20)
+#define L_HOLES_SIZE	((4UL << 20) + 100)
+#define L_AGAIN_SIZE	(1UL << 20)
+#define L_CUT_SIZE	(2UL << 20)
+#define L_CLOSE_SIZE	(32UL << 20)
+
+/* the memfd with holes: data in pages 0, 17..19 and the tail page */
+static int lazy_data(uint64_t page)
+{
+	return page == 0 || (page >= 17 && page <= 19) ||
+	       page == L_HOLES_SIZE / PG;
+}
+
+static int make_holes(void)
+{
+	int fd = memfd_create("lazy-holes", MFD_CLOEXEC);
+	uint64_t p, n;
+
+	if (fd < 0 || ftruncate(fd, L_HOLES_SIZE))
+		return -1;
+	for (p = 0; p * PG < L_HOLES_SIZE; p++) {
+		n = L_HOLES_SIZE - p * PG < PG ? L_HOLES_SIZE - p * PG : PG;
+		if (lazy_data(p) && fill(fd, p * PG, n, L_HOLES))
+			return -1;
+	}
+	return fd;
+}
+
+/* pages of [0, size) of @fd in its page cache, or -1 */
+static long resident(int fd, uint64_t size)
+{
+	uint64_t np = (size + PG - 1) / PG, i;
+	unsigned char *vec = malloc(np);
+	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	long n = -1;
+
+	if (vec && m != MAP_FAILED && !mincore(m, size, vec))
+		for (n = 0, i = 0; i < np; i++)
+			n += vec[i] & 1;
+	if (m != MAP_FAILED)
+		munmap(m, size);
+	free(vec);
+	return n;
+}
+
+/* bytes of @fd that differ from the pattern, read through a mapping */
+static long check_mapped(int fd, uint64_t size, uint64_t token)
+{
+	const uint64_t *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	long bad = 0;
+	uint64_t i;
+
+	if (m == MAP_FAILED)
+		return -1;
+	for (i = 0; i < size / 8; i++)
+		bad += m[i] != word(token, i);
+	munmap((void *)m, size);
+	return bad;
+}
+
+static void lazy_gen1(int dev)
+{
+	static const struct { int token; uint64_t size; } f[] = {
+		{ L_READ, L_READ_SIZE }, { L_AGAIN, L_AGAIN_SIZE },
+		{ L_CUT, L_CUT_SIZE }, { L_CLOSE, L_CLOSE_SIZE },
+	};
+	int s = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "lazy");
+	int fd, ok = s >= 0;
+	size_t i;
+
+	for (i = 0; ok && i < sizeof(f) / sizeof(f[0]); i++) {
+		fd = make("lazy", f[i].size, f[i].token, 0);
+		ok = fd >= 0 && !ioc_preserve(s, fd, f[i].token);
+		close(fd);
+	}
+	fd = ok ? make_holes() : -1;
+	ok = fd >= 0 && !ioc_preserve(s, fd, L_HOLES);
+	close(fd);
+	rig_tap(ok, "lu_lazy: five memfds preserved in session lazy");
+	if (ok)
+		hold(s);
+}
+
+/* two processes read the memfd at once, one with read(), one mapped */
+static void lazy_two_readers(int fd)
+{
+	long bad, child_bad = -1;
+	int st = 0;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(check_mapped(fd, L_READ_SIZE, L_READ) ? 1 : 0);
+	bad = check(fd, 0, L_READ_SIZE, L_READ, 0);
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+		child_bad = WEXITSTATUS(st);
+	rig_tap(bad == 0 && child_bad == 0,
+		"lu_lazy: two processes reading the untouched memfd at once (read() and page faults) see every byte: %ld bad, child %s",
+		bad, child_bad == 0 ? "ok" : "saw bad bytes or failed");
+	rig_tap(resident(fd, L_READ_SIZE) == (long)(L_READ_SIZE / PG),
+		"lu_lazy: then all %lu of its pages are in its page cache",
+		L_READ_SIZE / PG);
+}
+
+static void lazy_holes(int fd)
+{
+	off_t d = lseek(fd, PG, SEEK_DATA), h = lseek(fd, 17 * PG, SEEK_HOLE);
+	long bad = 0, r;
+	uint64_t p, n;
+
+	rig_tap(d == (off_t)(17 * PG) && h == (off_t)(20 * PG),
+		"lu_lazy: SEEK_DATA/SEEK_HOLE on the untouched memfd with holes: %lld, %lld (want %lu, %lu)",
+		(long long)d, (long long)h, 17 * PG, 20 * PG);
+	for (p = 0; p * PG < L_HOLES_SIZE && bad >= 0; p++) {
+		n = L_HOLES_SIZE - p * PG < PG ? L_HOLES_SIZE - p * PG : PG;
+		r = check(fd, p * PG, n, L_HOLES, !lazy_data(p));
+		bad = r < 0 ? -1 : bad + r;
+	}
+	rig_tap(bad == 0, "lu_lazy: its data and holes read back: %ld bad",
+		bad);
+}
+
+/* punch and truncate pages that never entered the page cache */
+static void lazy_cut(int fd)
+{
+	const uint64_t cut = (1UL << 20) + 104;	/* 8-aligned: check() */
+	long bad = 0;
+	int r;
+
+	r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      10 * PG, 10 * PG) ? errno : 0;
+	r = r ?: fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			   5 * PG + 104, 200) ? errno : 0;
+	r = r ?: ftruncate(fd, cut) ? errno : 0;
+	r = r ?: ftruncate(fd, L_CUT_SIZE) ? errno : 0;
+	expect_err(r, 0, "lazy: hole punches and a truncation into a page, then back up");
+	bad += check(fd, 0, 5 * PG + 104, L_CUT, 0);
+	bad += check(fd, 5 * PG + 104, 200, L_CUT, 1);
+	bad += check(fd, 5 * PG + 304, 5 * PG - 304, L_CUT, 0);
+	bad += check(fd, 10 * PG, 10 * PG, L_CUT, 1);
+	bad += check(fd, 20 * PG, cut - 20 * PG, L_CUT, 0);
+	bad += check(fd, cut, L_CUT_SIZE - cut, L_CUT, 1);
+	rig_tap(bad == 0, "lu_lazy: punched and cut-off bytes read as zeros, the rest as before: %ld bad",
+		bad);
+}
+
+static void lazy_gen2(int dev, int populate)
+{
+	int s = ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "lazy");
+	int fd[L_CLOSE + 1], i, ok = s >= 0;
+	long before, after, n;
+
+	for (i = L_READ; ok && i <= L_CLOSE; i++) {
+		fd[i] = ioc_retrieve_fd(s, i);
+		ok = fd[i] >= 0;
+	}
+	rig_tap(ok, "lu_lazy: session lazy and its five memfds retrieved");
+	if (!ok)
+		return;
+	n = resident(fd[L_READ], L_READ_SIZE);
+	rig_tap(n == (populate ? (long)(L_READ_SIZE / PG) : 0),
+		"lu_lazy: %ld of the %lu pages of a retrieved memfd in its page cache before it is used (want %s)",
+		n, L_READ_SIZE / PG, populate ? "all: memfd_populate=1" : "none");
+	expect_err(-ioc_finish(s), 0, "lazy: FINISH before the memfds are used");
+	close(s);
+	before = meminfo("MemFree:");
+	close(fd[L_CLOSE]);
+	after = meminfo("MemFree:");
+	rig_tap(after - before >= (long)(L_CLOSE_SIZE * 3 / 4),
+		"lu_lazy: closing an untouched %lu MiB memfd frees its memory: MemFree +%ld KiB",
+		L_CLOSE_SIZE >> 20, (after - before) >> 10);
+	lazy_two_readers(fd[L_READ]);
+	lazy_holes(fd[L_HOLES]);
+	lazy_cut(fd[L_CUT]);
+	s = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "lazy2");
+	ok = s >= 0 && !ioc_preserve(s, fd[L_AGAIN], L_AGAIN);
+	rig_tap(ok, "lu_lazy: the untouched 1 MiB memfd preserved again for gen 3");
+	if (ok)
+		hold(s);
+	for (i = L_READ; i < L_CLOSE; i++)
+		close(fd[i]);
+}
+
+static void lazy_gen3(int dev)
+{
+	int s = ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "lazy2");
+	int fd = s < 0 ? -1 : ioc_retrieve_fd(s, L_AGAIN);
+	long bad = fd < 0 ? -1 : check(fd, 0, L_AGAIN_SIZE, L_AGAIN, 0);
+
+	rig_tap(bad == 0, "lu_lazy: the memfd preserved again before it was used has every byte in gen 3: %ld bad",
+		bad);
+	if (s >= 0)
+		expect_err(-ioc_finish(s), 0, "lazy: FINISH in gen 3");
+	close(fd);
+	close(s);
+}
+
+void scenario_lu_lazy(void)
+{
+	char v[8] = "N";
+	int dev;
+
+	if (!rig_param_long("rig.lu_lazy", 0))
+		return;
+	rig_read_file("/sys/module/liveupdate/parameters/memfd_populate", v,
+		      sizeof(v) - 1);
+	dev = open("/dev/liveupdate", O_RDWR | O_CLOEXEC);
+	rig_tap(dev >= 0, "lu_lazy: open /dev/liveupdate");
+	if (dev < 0)
+		return;
+	if (rig.gen == 1)
+		lazy_gen1(dev);
+	else if (rig.gen == 2)
+		lazy_gen2(dev, v[0] == 'Y');
+	else
+		lazy_gen3(dev);
+	check_klog("after the lazy memfd checks");
+	close(dev);
 }

@@ -45,6 +45,7 @@ int scenario_user(void);
 void scenario_harden(void);
 void scenario_liveupdate(void);
 void scenario_lu_memfd(void);
+void scenario_lu_lazy(void);
 
 const char *cmdline_get(const char *cmdline, const char *key, char *buf,
 			size_t len);

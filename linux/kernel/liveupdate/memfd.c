@@ -31,6 +31,13 @@
  * memfd with one line, its memory released as on a cold boot.
  * RETRIEVE_FD makes a new memfd with the same size, position, seals,
  * mode and name, whose page cache is the very folios of the old one.
+ * It returns at once however large the memfd: the folios are given to
+ * the new file with shmem_preload_folios() and each enters its page
+ * cache on first use (with the ones after it), so a program can resume
+ * before a million pages have been put in place, and pays for that as
+ * it touches them. liveupdate.memfd_populate=1 puts them all in before
+ * RETRIEVE_FD returns instead. Preserving a memfd that still has folios
+ * waiting takes them all in first.
  * hugetlbfs memfds are refused with -EOPNOTSUPP.
  */
 
@@ -45,6 +52,7 @@
 #include <linux/kexec_handover.h>
 #include <linux/liveupdate.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -53,6 +61,9 @@
 #include <linux/xarray.h>
 
 #include "internal.h"
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "liveupdate."
 
 #define MEMFD_MAGIC		0x3130444d464d454dULL	/* "MEMFMD01" */
 #define MEMFD_VERSION		1
@@ -129,6 +140,14 @@ struct memfd_state {
 
 /* outgoing memfds by their header's physical address */
 static DEFINE_XARRAY(memfd_out);
+
+/*
+ * liveupdate.memfd_populate=1: RETRIEVE_FD puts every folio in the new
+ * memfd's page cache before it returns, rather than each on first use.
+ */
+static bool memfd_populate;
+module_param_named(memfd_populate, memfd_populate, bool, 0644);
+MODULE_PARM_DESC(memfd_populate, "put a retrieved memfd's pages in its page cache at once");
 
 static bool memfd_can_preserve(struct file *file)
 {
@@ -423,6 +442,10 @@ static int memfd_preserve(struct file *file, u64 *data)
 	if (!st->hdr)
 		goto fail;
 	st->link = &st->hdr->entries;
+	/* a memfd taken back from the last live update: all of it, in */
+	err = shmem_preload_range(inode, 0, ULONG_MAX);
+	if (err)
+		goto fail;
 	end = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
 	if (READ_ONCE(SHMEM_I(inode)->swapped))
 		err = keep_swapped(st, inode, end);
@@ -614,28 +637,38 @@ fail:
 static struct file *memfd_retrieve(void *priv)
 {
 	struct memfd_state *st = priv;
+	struct inode *inode;
 	struct file *file;
-	unsigned long done;
-	int err = 0;
+	int err;
 
 	/* the name keeps its "memfd:" prefix, as memfd_create() made it */
 	file = shmem_file_setup(st->hdr->name, 0, VM_NORESERVE);
 	if (IS_ERR(file))
 		return file;
+	inode = file_inode(file);
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	file->f_flags |= O_LARGEFILE;
-	i_size_write(file_inode(file), le64_to_cpu(st->hdr->size));
-	/* the same folios, at the same indices: no copy */
-	done = shmem_insert_folios(file, st->folios, st->index, st->nr, &err);
-	/* the page cache has our references to those now */
-	memset(st->folios, 0, done * sizeof(*st->folios));
+	i_size_write(inode, le64_to_cpu(st->hdr->size));
+	/*
+	 * The same folios, at the same indices: no copy. Each enters the
+	 * page cache when first used, or all of them now.
+	 */
+	err = shmem_preload_folios(inode, st->folios, st->index, st->nr);
 	if (err) {
 		fput(file);
 		return ERR_PTR(err);
 	}
-	file_inode(file)->i_mode = (file_inode(file)->i_mode & ~07777) |
-				   (le32_to_cpu(st->hdr->mode) & 07777);
-	SHMEM_I(file_inode(file))->seals = le32_to_cpu(st->hdr->seals);
+	st->folios = NULL;
+	st->index = NULL;
+	st->nr = 0;
+	err = memfd_populate ? shmem_preload_range(inode, 0, ULONG_MAX) : 0;
+	if (err) {
+		fput(file);
+		return ERR_PTR(err);
+	}
+	inode->i_mode = (inode->i_mode & ~07777) |
+			(le32_to_cpu(st->hdr->mode) & 07777);
+	SHMEM_I(inode)->seals = le32_to_cpu(st->hdr->seals);
 	file->f_pos = le64_to_cpu(st->hdr->pos);
 	put_in_state(st);
 	return file;
