@@ -113,6 +113,8 @@ void kexec_tl_reboot(struct kimage *image, unsigned long planned);
 void kexec_tl_stamp(unsigned int point);
 int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size);
 struct folio *kho_restore_folio(phys_addr_t phys);
+unsigned long kho_restore_folios(const phys_addr_t *phys, unsigned long nr,
+				 struct folio **folios);
 struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr);
 bool kho_is_incoming_preserved(unsigned long pfn);
 int kho_preserve_folio(struct folio *folio);
@@ -272,6 +274,13 @@ static inline int kho_retrieve_subtree(const char *name, phys_addr_t *phys,
 static inline struct folio *kho_restore_folio(phys_addr_t phys)
 {
 	return NULL;
+}
+
+static inline unsigned long kho_restore_folios(const phys_addr_t *phys,
+					       unsigned long nr,
+					       struct folio **folios)
+{
+	return 0;
 }
 
 static inline struct page *kho_restore_pages(phys_addr_t phys,

@@ -24,7 +24,8 @@
  *    page out of the buddy allocator with memblock_reserve(), leaves
  *    scratch-only mode and makes scratch CMA again.
  * 4. Drivers take their memory back with kho_retrieve_subtree(),
- *    kho_restore_folio() and kho_restore_pages(), from core_initcall on
+ *    kho_restore_folio() (kho_restore_folios() for many at once) and
+ *    kho_restore_pages(), from core_initcall on
  *    (with deferred struct page init, earlier restores are refused). A
  *    restore clears the block's bit in the incoming tracker, so a block
  *    is restored once.
@@ -604,26 +605,83 @@ int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size)
 }
 EXPORT_SYMBOL_GPL(kho_retrieve_subtree);
 
-/*
- * Turn a reserved, preserved block back into pages the kernel owns, each
- * page counted in its own zone's managed pages (a block of a run may
- * straddle a zone boundary that is not aligned to its order).
- */
-static void restore_block(struct page *page, unsigned int order, bool folio)
+/* Restored pages counted in their zone's managed pages, a zone at a time. */
+struct managed_count {
+	struct page *page;	/* a page of the zone being counted */
+	long nr;
+};
+
+static void managed_flush(struct managed_count *m)
 {
-	unsigned long i, nr = 1UL << order, from = 0;
+	if (m->nr)
+		adjust_managed_page_count(m->page, m->nr);
+	m->nr = 0;
+}
+
+/* A block of a run may straddle a zone boundary not aligned to its order. */
+static void managed_add(struct managed_count *m, struct page *page)
+{
+	if (m->nr && page_zone(page) != page_zone(m->page))
+		managed_flush(m);
+	if (!m->nr)
+		m->page = page;
+	m->nr++;
+}
+
+/* Turn a reserved, preserved block back into pages the kernel owns. */
+static void restore_block(struct page *page, unsigned int order, bool folio,
+			  struct managed_count *m)
+{
+	unsigned long i, nr = 1UL << order;
 
 	for (i = 0; i < nr; i++) {
 		ClearPageReserved(page + i);
 		set_page_count(page + i, folio && i ? 0 : 1);
-		if (i + 1 == nr || page_zone(page + i + 1) != page_zone(page + i)) {
-			adjust_managed_page_count(page + from, i + 1 - from);
-			from = i + 1;
-		}
+		managed_add(m, page + i);
 	}
 	if (folio && order)
 		prep_compound_page(page, order);
 }
+
+/**
+ * kho_restore_folios() - take back many folios the previous kernel preserved
+ * @phys: their physical addresses
+ * @nr: how many
+ * @folios: set to each folio taken back, in the same order
+ *
+ * kho_restore_folio() on each in turn, stopping at the first that fails,
+ * for less per folio: the received tracker is taken once, and the zones'
+ * page counts are updated once per zone. A memfd of 4 KiB folios gives
+ * back hundreds of thousands.
+ *
+ * Return: how many, from the first, were taken back.
+ */
+unsigned long kho_restore_folios(const phys_addr_t *phys, unsigned long nr,
+				 struct folio **folios)
+{
+	struct managed_count m = { };
+	unsigned long i, pfn, start;
+	int order;
+
+	if (!nr || !restore_begin())
+		return 0;
+	for (i = 0; i < nr; i++) {
+		pfn = PHYS_PFN(phys[i]);
+		if (!PAGE_ALIGNED(phys[i]))
+			break;
+		order = kho_tracker_lookup(&kho_in.tracker, pfn, &start);
+		if (order < 0 || start != pfn ||
+		    kho_tracker_clear(&kho_in.tracker, pfn, order))
+			break;
+		/* its bit is clear: the block is ours, the release will not see it */
+		restore_block(pfn_to_page(pfn), order, true, &m);
+		folios[i] = pfn_folio(pfn);
+	}
+	restore_end();
+	managed_flush(&m);
+	return i;
+}
+EXPORT_SYMBOL_GPL(kho_restore_folios);
 
 /**
  * kho_restore_folio() - take back a folio the previous kernel preserved
@@ -640,23 +698,11 @@ static void restore_block(struct page *page, unsigned int order, bool folio)
  */
 struct folio *kho_restore_folio(phys_addr_t phys)
 {
-	unsigned long pfn = PHYS_PFN(phys), start;
-	struct page *page;
-	int order;
+	struct folio *folio;
 
-	if (!PAGE_ALIGNED(phys) || !restore_begin())
+	if (!PAGE_ALIGNED(phys))
 		return NULL;
-	order = kho_tracker_lookup(&kho_in.tracker, pfn, &start);
-	if (order < 0 || start != pfn ||
-	    kho_tracker_clear(&kho_in.tracker, pfn, order))
-		order = -ENOENT;
-	restore_end();
-	if (order < 0)
-		return NULL;
-	/* its bit is clear: the block is ours, the release will not see it */
-	page = pfn_to_page(pfn);
-	restore_block(page, order, true);
-	return page_folio(page);
+	return kho_restore_folios(&phys, 1, &folio) ? folio : NULL;
 }
 EXPORT_SYMBOL_GPL(kho_restore_folio);
 
@@ -674,6 +720,7 @@ EXPORT_SYMBOL_GPL(kho_restore_folio);
 struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr)
 {
 	unsigned long pfn = PHYS_PFN(phys), end = pfn + nr, p, start;
+	struct managed_count m = { };
 	unsigned int order;
 
 	if (!PAGE_ALIGNED(phys) || !nr || end < pfn || !restore_begin())
@@ -702,8 +749,9 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr)
 	restore_end();
 	for (p = pfn; p < end; p += 1UL << order) {
 		order = kho_block_order(p, end - p);
-		restore_block(pfn_to_page(p), order, false);
+		restore_block(pfn_to_page(p), order, false, &m);
 	}
+	managed_flush(&m);
 	return pfn_to_page(pfn);
 }
 EXPORT_SYMBOL_GPL(kho_restore_pages);

@@ -154,7 +154,7 @@ static bool memfd_can_preserve(struct file *file)
 	return shmem_file(file) || is_file_hugepages(file);
 }
 
-/* Room for @cap folios in @st's arrays. */
+/* Room for @cap folios in @st's arrays (incoming: sized from the header). */
 static int reserve_folios(struct memfd_state *st, unsigned long cap)
 {
 	struct folio **f;
@@ -171,19 +171,6 @@ static int reserve_folios(struct memfd_state *st, unsigned long cap)
 		return -ENOMEM;
 	st->index = ix;
 	st->cap = cap;
-	return 0;
-}
-
-/* Incoming: the arrays are sized up front from the header. */
-static int add_folio(struct memfd_state *st, struct folio *folio,
-		     pgoff_t index)
-{
-	if (st->nr == st->cap &&
-	    reserve_folios(st, st->cap ? 2 * st->cap : 64))
-		return -ENOMEM;
-	st->folios[st->nr] = folio;
-	st->index[st->nr] = index;
-	st->nr++;
 	return 0;
 }
 
@@ -532,34 +519,23 @@ static void *restore_record(u64 phys)
 	return folio ? folio_address(folio) : NULL;
 }
 
-static const char *restore_entries(struct memfd_state *st, u64 next,
-				   u64 nr, pgoff_t end)
+/*
+ * Check the entries of one entry page (@n of them are needed from it),
+ * then take their folios back in one batch into @st. @phys: room for
+ * ENTRIES_PER_PAGE addresses. Returns why the memfd is lost, or NULL.
+ */
+static const char *restore_entry_page(struct memfd_state *st,
+				      const struct memfd_entry_page *ep,
+				      unsigned long n, pgoff_t *min,
+				      pgoff_t end, phys_addr_t *phys)
 {
-	struct memfd_entry_page *ep = NULL;
-	const char *why = NULL;
-	pgoff_t min = 0;
-	u64 i, k = 0;
+	unsigned long k, got;
+	unsigned int order;
+	u64 e, index;
 
-	for (i = 0; i < nr && !why; i++, k++) {
-		struct folio *folio;
-		unsigned int order;
-		u64 e, index;
-
-		if (!ep || k == ENTRIES_PER_PAGE) {
-			if (ep)
-				folio_put(virt_to_folio(ep));
-			ep = restore_record(next);
-			if (!ep || le64_to_cpu(ep->count) > ENTRIES_PER_PAGE) {
-				why = "entry page not preserved";
-				break;
-			}
-			next = le64_to_cpu(ep->next);
-			k = 0;
-		}
-		if (k >= le64_to_cpu(ep->count)) {
-			why = "entry count";
-			break;
-		}
+	if (le64_to_cpu(ep->count) < n)
+		return "entry count";
+	for (k = 0; k < n; k++) {
 		index = le64_to_cpu(ep->entry[k].index);
 		e = le64_to_cpu(ep->entry[k].folio);
 		order = e & ~PAGE_MASK;
@@ -569,27 +545,51 @@ static const char *restore_entries(struct memfd_state *st, u64 next,
 		 */
 		if (order > MAX_PAGE_ORDER ||
 		    (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && order) ||
-		    index < min || index >= end ||
-		    index & ((1UL << order) - 1)) {
-			why = "bad entry";
-			break;
-		}
-		folio = kho_restore_folio(e & PAGE_MASK);
-		if (!folio || folio_order(folio) != order) {
-			if (folio)
-				folio_put(folio);
-			why = "folio not preserved";
-			break;
-		}
-		if (add_folio(st, folio, index)) {
-			folio_put(folio);
-			why = "out of memory";
-			break;
-		}
-		min = index + (1UL << order);
+		    index < *min || index >= end ||
+		    index & ((1UL << order) - 1))
+			return "bad entry";
+		phys[k] = e & PAGE_MASK;
+		st->index[st->nr + k] = index;
+		*min = index + (1UL << order);
 	}
-	if (ep)
-		folio_put(virt_to_folio(ep));
+	got = kho_restore_folios(phys, n, st->folios + st->nr);
+	/* what was taken back is ours to put, whatever happens next */
+	st->nr += got;
+	if (got < n)
+		return "folio not preserved";
+	for (k = 0; k < n; k++)
+		if (folio_order(st->folios[st->nr - n + k]) !=
+		    (le64_to_cpu(ep->entry[k].folio) & ~PAGE_MASK))
+			return "folio not preserved";
+	return NULL;
+}
+
+static const char *restore_entries(struct memfd_state *st, u64 next,
+				   u64 nr, pgoff_t end)
+{
+	const char *why = NULL;
+	phys_addr_t *phys;
+	pgoff_t min = 0;
+
+	phys = kmalloc_array(ENTRIES_PER_PAGE, sizeof(*phys), GFP_KERNEL);
+	if (!phys)
+		return "out of memory";
+	while (st->nr < nr && !why) {
+		struct memfd_entry_page *ep = restore_record(next);
+
+		if (!ep || le64_to_cpu(ep->count) > ENTRIES_PER_PAGE) {
+			why = "entry page not preserved";
+		} else {
+			next = le64_to_cpu(ep->next);
+			why = restore_entry_page(st, ep,
+						 min_t(u64, nr - st->nr,
+						       ENTRIES_PER_PAGE),
+						 &min, end, phys);
+		}
+		if (ep)
+			folio_put(virt_to_folio(ep));
+	}
+	kfree(phys);
 	return why;
 }
 
