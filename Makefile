@@ -7,7 +7,8 @@
 #   make bench    tracker (user space) and VM benchmarks (bench/results/);
 #                 BENCH_ARGS="--sizes 256M,1G --mem 4G" for the VM one
 #   make bench-liveupdate  a 1 GiB memfd kept by live update vs written to
-#                 a virtio-blk disk and read back (bench/vm/liveupdate.py)
+#                 a virtio-blk disk and read back (bench/vm/liveupdate.py):
+#                 4 KiB folios, the same with memfd_populate=1, 2 MiB folios
 #   make bench-reboot  kexec reboot phases with a 380 MiB initrd, stock
 #                 vs KHO zero-copy (bench/vm/reboot.py)
 #   make bench-reboot-arm64  the same on arm64 (relocation with the MMU on)
@@ -58,6 +59,7 @@ bench: initramfs
 
 bench-liveupdate: initramfs
 	@python3 bench/vm/liveupdate.py $(LU_BENCH_ARGS); \
+	python3 bench/vm/liveupdate.py --no-build --populate $(LU_BENCH_ARGS); \
 	python3 bench/vm/liveupdate.py --no-build --thp $(LU_BENCH_ARGS)
 
 bench-reboot: initramfs

@@ -36,8 +36,9 @@
  * cache on first use (with the ones after it), so a program can resume
  * before a million pages have been put in place, and pays for that as
  * it touches them. liveupdate.memfd_populate=1 puts them all in before
- * RETRIEVE_FD returns instead. Preserving a memfd that still has folios
- * waiting takes them all in first.
+ * RETRIEVE_FD returns instead (what memory runs short for waits).
+ * Preserving a memfd that still has folios waiting takes them all in
+ * first.
  * hugetlbfs memfds are refused with -EOPNOTSUPP.
  */
 
@@ -661,11 +662,10 @@ static struct file *memfd_retrieve(void *priv)
 	st->folios = NULL;
 	st->index = NULL;
 	st->nr = 0;
-	err = memfd_populate ? shmem_preload_range(inode, 0, ULONG_MAX) : 0;
-	if (err) {
-		fput(file);
-		return ERR_PTR(err);
-	}
+	/* best effort: what could not go in now goes in on first use */
+	if (memfd_populate && shmem_preload_range(inode, 0, ULONG_MAX))
+		pr_warn_ratelimited("%s: out of memory filling its page cache; the rest on first use\n",
+				    st->hdr->name);
 	inode->i_mode = (inode->i_mode & ~07777) |
 			(le32_to_cpu(st->hdr->mode) & 07777);
 	SHMEM_I(inode)->seals = le32_to_cpu(st->hdr->seals);
