@@ -134,7 +134,7 @@ struct memfd_state {
 	__le64 *link;		/* outgoing: where the next entry page goes */
 	struct folio **folios;
 	pgoff_t *index;
-	unsigned long nr, cap;
+	unsigned long nr;
 	unsigned long nrpages;	/* outgoing: page cache size when kept */
 	bool unevictable;	/* outgoing: we made its mapping unevictable */
 };
@@ -155,24 +155,14 @@ static bool memfd_can_preserve(struct file *file)
 	return shmem_file(file) || is_file_hugepages(file);
 }
 
-/* Room for @cap folios in @st's arrays (incoming: sized from the header). */
-static int reserve_folios(struct memfd_state *st, unsigned long cap)
+/* Incoming: room for the @nr folios the header announces. */
+static int alloc_folios(struct memfd_state *st, unsigned long nr)
 {
-	struct folio **f;
-	pgoff_t *ix;
-
-	if (cap <= st->cap)
+	if (!nr)
 		return 0;
-	f = kvrealloc(st->folios, array_size(cap, sizeof(*f)), GFP_KERNEL);
-	if (!f)
-		return -ENOMEM;
-	st->folios = f;
-	ix = kvrealloc(st->index, array_size(cap, sizeof(*ix)), GFP_KERNEL);
-	if (!ix)
-		return -ENOMEM;
-	st->index = ix;
-	st->cap = cap;
-	return 0;
+	st->folios = kvmalloc_array(nr, sizeof(*st->folios), GFP_KERNEL);
+	st->index = kvmalloc_array(nr, sizeof(*st->index), GFP_KERNEL);
+	return st->folios && st->index ? 0 : -ENOMEM;
 }
 
 /*
@@ -619,7 +609,7 @@ static void *memfd_restore(u64 data)
 	    !memchr(st->hdr->name, 0, sizeof(st->hdr->name)))
 		goto fail;
 	why = "out of memory";
-	if (reserve_folios(st, nr))
+	if (alloc_folios(st, nr))
 		goto fail;
 	why = restore_entries(st, le64_to_cpu(st->hdr->entries), nr,
 			      DIV_ROUND_UP(size, PAGE_SIZE));
