@@ -666,6 +666,14 @@ def liveupdate(arch=""):
            "run": dict(name="kho@%slu-chain" % pre, gens=3, mem="1G", smp=2,
                        boot_timeout=300, append=lu + "chain rig.lu_list=1",
                        **var)}
+    # the same with every memfd of 2 pages or more kept by 4 CPUs at once
+    # (liveupdate.memfd_split_pages=1): chains joined across entry pages,
+    # empty parts, parts that fit in the page before
+    yield {"name": pre + "liveupdate-chain-split",
+           "run": dict(name="kho@%slu-chain-split" % pre, gens=3, mem="1G",
+                       smp=4, boot_timeout=300,
+                       append=lu + "chain liveupdate.memfd_split_pages=1",
+                       **var)}
     yield {"name": pre + "liveupdate-stress",
            "run": dict(name="kho@%slu-stress" % pre, gens=2, mem="1G",
                        smp=2, boot_timeout=300, append=lu + "stress", **var)}

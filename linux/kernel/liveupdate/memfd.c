@@ -11,7 +11,10 @@
  * no copy: each folio is preserved with KHO at its order and held by a
  * reference, so migration cannot move it, and its mapping is made
  * unevictable until it is no longer kept, so reclaim cannot swap it out
- * (shmem_writepage() would take it out of the page cache). Folios that
+ * (shmem_writepage() would take it out of the page cache). A memfd of
+ * 64 MiB or more is walked by several CPUs at once, each taking a share
+ * of its indices and writing entries of its own, joined in index order
+ * at the end. Folios that
  * sit in KHO scratch (scratch is CMA, and shmem memory is movable) are
  * first copied to memory outside scratch and replaced in the page cache;
  * that is the only copy. Holes stay holes: a page never written (or only
@@ -44,6 +47,7 @@
 
 #define pr_fmt(fmt) "liveupdate memfd: " fmt
 
+#include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -59,6 +63,7 @@
 #include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "internal.h"
@@ -214,7 +219,8 @@ static struct folio *entry_folio(const struct memfd_entry *e)
 	return pfn_folio(PHYS_PFN(le64_to_cpu(e->folio) & PAGE_MASK));
 }
 
-static void put_out_state(struct memfd_state *st)
+/* Let go of every folio of an outgoing chain and free its entry pages. */
+static void put_entries(struct memfd_state *st)
 {
 	unsigned long i, k;
 
@@ -229,9 +235,16 @@ static void put_out_state(struct memfd_state *st)
 		}
 		lu_free_preserved(ep);
 	}
+	kvfree(st->pages);
+	st->pages = NULL;
+	st->nr_pages = 0;
+}
+
+static void put_out_state(struct memfd_state *st)
+{
+	put_entries(st);
 	if (st->hdr)
 		lu_free_preserved(st->hdr);
-	kvfree(st->pages);
 	kfree(st);
 }
 
@@ -342,15 +355,13 @@ static int keep_folio(struct memfd_state *st, struct folio *folio)
 }
 
 /*
- * Keep every folio below @end of a file with nothing in swap: one walk of
- * the page cache in batches, holes skipped at no cost.
+ * Keep every folio in pages [@index, @end) of a file with nothing in
+ * swap: one walk of the page cache in batches, holes skipped at no cost.
  */
-static int keep_resident(struct memfd_state *st, struct inode *inode,
-			 pgoff_t end)
+static int keep_range(struct memfd_state *st, struct address_space *mapping,
+		      pgoff_t index, pgoff_t end)
 {
-	struct address_space *mapping = inode->i_mapping;
 	struct folio_batch fbatch;
-	pgoff_t index = 0;
 	unsigned int i;
 	int err = 0;
 
@@ -376,6 +387,156 @@ static int keep_resident(struct memfd_state *st, struct inode *inode,
 		folio_batch_reinit(&fbatch);
 		cond_resched();
 	}
+	return err;
+}
+
+/*
+ * A memfd of at least twice memfd_split_pages pages is kept by up to
+ * KEEP_MAX_PARTS CPUs at once, each walking its share of the page cache
+ * into an entry chain of its own; the chains are then joined in index
+ * order. Per page, keeping is a reference, a tracker bit and an entry,
+ * so a large memfd of small folios takes time in proportion to its
+ * pages: spread over the CPUs a host has idle while it prepares to
+ * reboot, that time shrinks with their number.
+ */
+#define KEEP_MAX_PARTS		8
+
+/* liveupdate.memfd_split_pages: pages per CPU at least; 0: one CPU */
+static unsigned long memfd_split_pages = 16UL << 10;
+module_param_named(memfd_split_pages, memfd_split_pages, ulong, 0644);
+MODULE_PARM_DESC(memfd_split_pages, "keep a memfd with a CPU more for every this many pages it has (0: one CPU)");
+
+struct keep_part {
+	struct work_struct work;
+	struct memfd_state st;
+	__le64 head;		/* the first entry page of its chain */
+	struct address_space *mapping;
+	pgoff_t start, end;
+	int err;
+};
+
+static void keep_part_fn(struct work_struct *work)
+{
+	struct keep_part *p = container_of(work, struct keep_part, work);
+
+	p->err = keep_range(&p->st, p->mapping, p->start, p->end);
+}
+
+/*
+ * Append @part's chain to @st's: @part's pages become @st's, their
+ * entries moved down to fill @st's last page first, so every page but
+ * the last stays full (the record format's rule). Entry k of @part moves
+ * to position c + k of the joined list, c being the entries of @st's last
+ * page, which is never after where it is: one pass forward suffices. The
+ * caller made room for the page pointers.
+ */
+static void join_chain(struct memfd_state *st, struct keep_part *part)
+{
+	struct memfd_state *ps = &part->st;
+	struct memfd_entry_page *dst, *src;
+	unsigned long c, d, k, n, i, j;
+
+	if (!ps->nr_pages)
+		return;
+	dst = st->nr_pages ? st->pages[st->nr_pages - 1] : NULL;
+	c = dst ? le64_to_cpu(dst->count) : ENTRIES_PER_PAGE;
+	if (c < ENTRIES_PER_PAGE) {
+		/* d: the page written into, from st's last (0) on */
+		d = 0;
+		k = c;
+		for (i = 0; i < ps->nr_pages; i++) {
+			src = ps->pages[i];
+			n = le64_to_cpu(src->count);
+			for (j = 0; j < n; j++) {
+				if (k == ENTRIES_PER_PAGE) {
+					dst->count = cpu_to_le64(k);
+					dst = ps->pages[d++];
+					k = 0;
+				}
+				dst->entry[k++] = src->entry[j];
+			}
+		}
+		dst->count = cpu_to_le64(k);
+		/* the pages after the one written last are empty now */
+		for (i = d; i < ps->nr_pages; i++)
+			lu_free_preserved(ps->pages[i]);
+		ps->nr_pages = d;
+		if (!d) {
+			st->nr += ps->nr;
+			kvfree(ps->pages);
+			ps->pages = NULL;
+			return;
+		}
+		ps->pages[d - 1]->next = 0;
+	}
+	*st->link = cpu_to_le64(virt_to_phys(ps->pages[0]));
+	st->link = &ps->pages[ps->nr_pages - 1]->next;
+	memcpy(st->pages + st->nr_pages, ps->pages,
+	       ps->nr_pages * sizeof(*ps->pages));
+	st->nr_pages += ps->nr_pages;
+	st->nr += ps->nr;
+	kvfree(ps->pages);
+	ps->pages = NULL;
+	ps->nr_pages = 0;
+}
+
+/* Keep the pages below @end of a file with nothing in swap. */
+static int keep_resident(struct memfd_state *st, struct inode *inode,
+			 pgoff_t end)
+{
+	struct address_space *mapping = inode->i_mapping;
+	unsigned long split = READ_ONCE(memfd_split_pages);
+	unsigned long i, need, n;
+	struct keep_part *parts;
+	pgoff_t share;
+	int err;
+
+	n = min3((unsigned long)num_online_cpus(), (unsigned long)KEEP_MAX_PARTS,
+		 split ? mapping->nrpages / split : 0);
+	if (n < 2)
+		return keep_range(st, mapping, 0, end);
+	parts = kcalloc(n, sizeof(*parts), GFP_KERNEL);
+	if (!parts)
+		return keep_range(st, mapping, 0, end);
+	share = DIV_ROUND_UP(end, n);
+	/* part 0 is ours, the others go to the unbound workqueue */
+	for (i = 1; i < n; i++) {
+		struct keep_part *p = &parts[i];
+
+		p->st.link = &p->head;
+		p->mapping = mapping;
+		p->start = min(end, i * share);
+		p->end = min(end, p->start + share);
+		INIT_WORK(&p->work, keep_part_fn);
+		queue_work(system_unbound_wq, &p->work);
+	}
+	err = keep_range(st, mapping, 0, min(end, share));
+	need = st->nr_pages;
+	for (i = 1; i < n; i++) {
+		flush_work(&parts[i].work);
+		err = err ?: parts[i].err;
+		need += parts[i].st.nr_pages;
+	}
+	/* room for every page pointer first: joining cannot fail */
+	if (!err && need > st->pages_cap) {
+		struct memfd_entry_page **p;
+
+		p = kvrealloc(st->pages, array_size(need, sizeof(*p)),
+			      GFP_KERNEL);
+		if (p) {
+			st->pages = p;
+			st->pages_cap = need;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	for (i = 1; i < n; i++) {
+		if (err)
+			put_entries(&parts[i].st);
+		else
+			join_chain(st, &parts[i]);
+	}
+	kfree(parts);
 	return err;
 }
 
