@@ -8,7 +8,8 @@
 #                 BENCH_ARGS="--sizes 256M,1G --mem 4G" for the VM one
 #   make bench-liveupdate  a 1 GiB memfd kept by live update vs written to
 #                 a virtio-blk disk and read back (bench/vm/liveupdate.py):
-#                 4 KiB folios, the same with memfd_populate=1, 2 MiB folios
+#                 4 KiB folios, the same with memfd_populate=1, 2 MiB folios;
+#                 3 runs each, medians (about 15 min)
 #   make bench-reboot  kexec reboot phases with a 380 MiB initrd, stock
 #                 vs KHO zero-copy (bench/vm/reboot.py)
 #   make bench-reboot-arm64  the same on arm64 (relocation with the MMU on)
