@@ -335,13 +335,11 @@ static int keep_folio(struct memfd_state *st, struct folio *folio)
 			return 0;
 		}
 		moved = move_out_of_scratch(folio);
-		if (IS_ERR(moved)) {
+		if (IS_ERR(moved))
 			err = PTR_ERR(moved);
-			folio_unlock(folio);
-		} else {
+		else
 			folio = moved;
-			folio_unlock(folio);
-		}
+		folio_unlock(folio);
 	}
 	err = err ?: kho_preserve_folio(folio);
 	if (!err) {
@@ -461,19 +459,16 @@ static void join_chain(struct memfd_state *st, struct keep_part *part)
 		for (i = d; i < ps->nr_pages; i++)
 			lu_free_preserved(ps->pages[i]);
 		ps->nr_pages = d;
-		if (!d) {
-			st->nr += ps->nr;
-			kvfree(ps->pages);
-			ps->pages = NULL;
-			return;
-		}
-		ps->pages[d - 1]->next = 0;
+		if (d)
+			ps->pages[d - 1]->next = 0;
 	}
-	*st->link = cpu_to_le64(virt_to_phys(ps->pages[0]));
-	st->link = &ps->pages[ps->nr_pages - 1]->next;
-	memcpy(st->pages + st->nr_pages, ps->pages,
-	       ps->nr_pages * sizeof(*ps->pages));
-	st->nr_pages += ps->nr_pages;
+	if (ps->nr_pages) {
+		*st->link = cpu_to_le64(virt_to_phys(ps->pages[0]));
+		st->link = &ps->pages[ps->nr_pages - 1]->next;
+		memcpy(st->pages + st->nr_pages, ps->pages,
+		       ps->nr_pages * sizeof(*ps->pages));
+		st->nr_pages += ps->nr_pages;
+	}
 	st->nr += ps->nr;
 	kvfree(ps->pages);
 	ps->pages = NULL;
