@@ -115,6 +115,7 @@ overlapping_segment(const struct kimage *image, phys_addr_t start,
 	return NULL;
 }
 
+#ifdef CONFIG_KEXEC_FILE
 /*
  * Find and take room for @kbuf in [@lo, @hi] (inclusive), lowest first:
  * memblock allocated the running kernel's early data from the top.
@@ -203,6 +204,7 @@ int kho_place_segment(struct kexec_buf *kbuf, kho_hole_fn fn)
 		return 0;
 	return kho_walk_scratch(kbuf, fn) == 1 ? 0 : -EADDRNOTAVAIL;
 }
+#endif /* CONFIG_KEXEC_FILE: kexec_buf */
 
 /**
  * kho_kimage_take_segments() - take the pages of kexec_load() segments

@@ -527,6 +527,7 @@ struct kho_scratch *kho_scratch_next(const struct kho_scratch *prev,
 	return next;
 }
 
+#ifdef CONFIG_KEXEC_FILE
 /*
  * Offer @fn the scratch areas below 4 GiB (@low) or the others, by
  * address in the direction of @kbuf's search.
@@ -571,3 +572,4 @@ int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn)
 	       kbuf->memsz);
 	return 0;
 }
+#endif /* CONFIG_KEXEC_FILE: kexec_buf */

@@ -703,8 +703,8 @@ bool lu_enabled(void)
 	return lu_hdr;
 }
 
-static size_t show_one(char *buf, size_t size, size_t len,
-		       const char *fmt, ...)
+static __printf(4, 5) size_t show_one(char *buf, size_t size, size_t len,
+				       const char *fmt, ...)
 {
 	va_list ap;
 
