@@ -107,6 +107,17 @@ def run_style(tap):
                (p.stdout + p.stderr).splitlines()[-30:])
 
 
+def run_newest_base(tap):
+    """The series against the newest linux-source-6.12 apt offers."""
+    p = subprocess.run([os.path.join(TOP, "scripts/newest-base.sh")],
+                       capture_output=True, text=True)
+    lines = (p.stdout + p.stderr).splitlines()
+    newest = lines[0].split()[5] if lines and "newest is" in lines[0] else "?"
+    tap.result(p.returncode == 0,
+               "base: the whole series applies to the newest linux-source-6.12 (%s)" % newest.rstrip(","),
+               [l for l in lines if "FAIL" in l or ":   " in l] or lines[-30:])
+
+
 def run_vm(tap, sc):
     res = rig.run(**sc["run"])
     name = "vm/" + sc["name"]
@@ -153,6 +164,8 @@ def main():
             run_style(tap)
         if not a.k or a.k in "fuzz":
             run_fuzz(tap)
+        if not a.k or a.k in "base":
+            run_newest_base(tap)
     if not a.no_vm:
         for sc in scenarios.SCENARIOS:
             if a.k and a.k not in "vm/" + sc["name"]:
