@@ -48,10 +48,14 @@ initramfs: kernel
 test: initramfs
 	@python3 tests/run.py $(if $(T),-k $(T))
 
-demo: initramfs
+# the demos build only the kernel and initramfs they boot
+demo: kernel
+	@scripts/initramfs.sh
 	@python3 tests/vm/demo.py
 
-demo-arm64: initramfs
+demo-arm64: tree
+	@KCONFIG_VARIANT=arm64 scripts/kernel.sh
+	@KCONFIG_VARIANT=arm64 scripts/initramfs.sh
 	@python3 tests/vm/demo.py --arch arm64
 
 bench: initramfs
