@@ -40,9 +40,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$top"/linux/patches/*.patch "$tmp/"
 cd "$root"
-files=$(cd "$top/linux" && find . -type f ! -path './patches/*' \
-	! -name SOURCE_VERSION ! -name '*.config' ! -name README.md |
-	sed 's|^\./||' | sort)
+files=$("$top/scripts/series-files.sh")
 for f in $files; do
 	cmp -s "$top/linux/$f" "$f" ||
 		{ echo "check: $f differs from the tree (scripts/tree.sh)" >&2; rc=1; continue; }

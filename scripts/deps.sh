@@ -22,14 +22,17 @@ done
 # that no longer applies to the pin.
 src_have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 src_fix=0
-[ -n "$src_have" ] && [ "$src_have" != "$pin" ] && src_fix=1
+if [ -n "$src_have" ] && [ "$src_have" != "$pin" ]; then
+	src_fix=1
+	missing+=(linux-source-6.12)
+fi
 # the arm64 rig takes Debian's arm64 kexec-tools (apt-get download, in
 # scripts/initramfs.sh): apt must know the arm64 packages
 foreign=1
 for a in $(dpkg --print-foreign-architectures); do
 	[ "$a" = arm64 ] && foreign=0
 done
-[ ${#missing[@]} -eq 0 ] && [ $foreign -eq 0 ] && [ $src_fix -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && [ $foreign -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
 	[ $foreign -eq 1 ] &&
@@ -49,10 +52,6 @@ if [ $foreign -eq 1 ]; then
 	dpkg --add-architecture arm64
 fi
 apt-get update -qq
-if [ $src_fix -eq 1 ]; then
-	# keep the list below in step: it installs the pin or the newest
-	missing+=(linux-source-6.12)
-fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 inst=()
 for p in "${missing[@]}"; do

@@ -30,11 +30,10 @@ trap 'rm -rf "$tree"' EXIT
 dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/src/linux-source-6.12.tar.xz |
 	tar -xJ -C "$tree" --strip-components=1 "${files[@]/#/linux-source-6.12/}"
 # new files of the series, so patches that edit them apply too
-(cd "$top/linux" && find . -type f ! -path './patches/*' ! -name SOURCE_VERSION \
-	! -name '*.config' ! -name README.md -print0 | cpio -0pdm --quiet "$tree")
+(cd "$top/linux" && "$top/scripts/series-files.sh" | cpio -pdm --quiet "$tree")
 
 bad=0
-for p in $(ls "$top/linux/patches" | grep '\.patch$' | sort); do
+for p in $("$top/scripts/series-files.sh" --patches); do
 	if out=$(patch -d "$tree" -p1 -N --no-backup-if-mismatch < "$top/linux/patches/$p" 2>&1); then
 		echo "newest-base: $p applies"
 	else

@@ -9,8 +9,7 @@ out=$B/series
 rm -rf "$out"; mkdir -p "$out"
 who="$(git -C "$top" config user.name) <$(git -C "$top" config user.email)>"
 cd "$top/linux"
-files=$(find . -type f ! -path './patches/*' ! -name SOURCE_VERSION \
-	! -name '*.config' | sed 's|^\./||' | sort)
+files=$("$top/scripts/series-files.sh")
 {
 	echo "From: $who"
 	echo "Subject: [PATCH 01] kho: add kexec handover (KHO) for 6.12"

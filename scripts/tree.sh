@@ -46,8 +46,7 @@ fi
 rm -rf "$state.new"; mkdir -p "$state.new/patches"
 
 # New files: copy when changed; remove ones dropped from the series.
-(cd "$top/linux" && find . -type f ! -path './patches/*' ! -name SOURCE_VERSION \
-	! -name '*.config' ! -name README.md | sed 's|^\./||' | sort) > "$state.new/files"
+"$top/scripts/series-files.sh" > "$state.new/files"
 if [ -f "$state/files" ]; then
 	comm -23 "$state/files" "$state.new/files" | while read -r f; do
 		rm -f "$src/$f"
@@ -60,7 +59,7 @@ while read -r f; do
 	fi
 done < "$state.new/files"
 
-for p in $(ls "$top/linux/patches" 2>/dev/null | grep '\.patch$' | sort); do
+for p in $("$top/scripts/series-files.sh" --patches); do
 	if ! patch -d "$src" -p1 -s -N --dry-run \
 		< "$top/linux/patches/$p" > "$B/patch.log" 2>&1; then
 		cat "$B/patch.log" >&2
