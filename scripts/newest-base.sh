@@ -14,14 +14,7 @@ newest=$(apt-cache madison linux-source-6.12 | awk 'NR==1 {print $3}')
 [ -n "$newest" ] || { echo "newest-base: apt offers no linux-source-6.12 (apt-get update?)" >&2; exit 1; }
 echo "newest-base: the archive's newest is $newest, the series is pinned to $pin"
 
-dir=$B/bases/$newest
-mkdir -p "$dir"
-deb=$(ls "$dir"/linux-source-6.12_*.deb 2>/dev/null | head -1 || true)
-if [ -z "$deb" ]; then
-	(cd "$dir" && apt-get download -q "linux-source-6.12=$newest" >/dev/null 2>&1) || {
-		echo "newest-base: apt-get download linux-source-6.12=$newest failed" >&2; exit 1; }
-	deb=$(ls "$dir"/linux-source-6.12_*.deb | head -1)
-fi
+deb=$("$top/scripts/fetch-deb.sh" linux-source-6.12 "$newest" "$B/bases/$newest")
 
 # the files the hook patches touch, at their tree paths
 mapfile -t files < <(sed -n 's|^--- a/\([^[:space:]]*\).*|\1|p' "$top"/linux/patches/*.patch | sort -u)

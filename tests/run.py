@@ -118,6 +118,18 @@ def run_newest_base(tap):
                [l for l in lines if "FAIL" in l or ":   " in l] or lines[-30:])
 
 
+def run_debcfg(tap, arch):
+    """Every object the series adds or touches, built with Debian's own
+    config for @arch (scripts/debcfg.sh): no warning, no failure."""
+    p = subprocess.run([os.path.join(TOP, "scripts/debcfg.sh"), arch],
+                       capture_output=True, text=True)
+    lines = (p.stdout + p.stderr).splitlines()
+    tap.result(p.returncode == 0,
+               "debian-config/%s: the series' objects build with Debian's "
+               "%s config, no warnings" % (arch, arch),
+               [l for l in lines if "debcfg: " in l][-30:])
+
+
 def run_vm(tap, sc):
     res = rig.run(**sc["run"])
     name = "vm/" + sc["name"]
@@ -166,6 +178,9 @@ def main():
             run_fuzz(tap)
         if not a.k or a.k in "base":
             run_newest_base(tap)
+        for arch in ("amd64", "arm64"):
+            if not a.k or a.k in "debian-config/" + arch:
+                run_debcfg(tap, arch)
     if not a.no_vm:
         for sc in scenarios.SCENARIOS:
             if a.k and a.k not in "vm/" + sc["name"]:

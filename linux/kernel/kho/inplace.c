@@ -99,6 +99,7 @@ static int take_range(struct kimage *image, unsigned int idx,
 	return 0;
 }
 
+#ifdef CONFIG_KEXEC_FILE
 /* The image segment overlapping [@start, @end), or NULL. */
 static const struct kexec_segment *
 overlapping_segment(const struct kimage *image, phys_addr_t start,
@@ -115,7 +116,6 @@ overlapping_segment(const struct kimage *image, phys_addr_t start,
 	return NULL;
 }
 
-#ifdef CONFIG_KEXEC_FILE
 /*
  * Find and take room for @kbuf in [@lo, @hi] (inclusive), lowest first:
  * memblock allocated the running kernel's early data from the top.
