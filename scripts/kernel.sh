@@ -46,5 +46,10 @@ done < <(awk -F= '/^CONFIG_/ { if (!($1 in v)) k[n++] = $1; v[$1] = $0 }
 [ $bad -eq 0 ] || exit 1
 cmp -s "$tmp/config" "$out/.config" || cp "$tmp/config" "$out/.config"
 echo "kernel: building in $out"
-"${mk[@]}" $target
+# a line every 30 s with the objects built so far (make without -s)
+. "$top/scripts/progress.sh"
+: > "$out/build.log"
+loud=()
+for a in "${mk[@]}"; do [ "$a" = -s ] || loud+=("$a"); done
+progress "kernel: $(basename "$out")" "$out/build.log" "${loud[@]}" $target
 echo "kernel: $out/$image"

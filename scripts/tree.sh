@@ -24,7 +24,8 @@ mkdir -p "$B"
 if [ ! -f "$src/Makefile" ] || [ "$(cat "$B/source-version" 2>/dev/null)" != "$have" ]; then
 	echo "tree: unpacking $tarball ($have)"
 	rm -rf "$src" "$B/linux-source-6.12" "$state"
-	tar -C "$B" -xf "$tarball"
+	. "$top/scripts/progress.sh"
+	progress "tree: unpacking" /dev/null tar -C "$B" -xf "$tarball"
 	mv "$B/linux-source-6.12" "$src"
 	echo "$have" > "$B/source-version"
 fi
