@@ -64,8 +64,8 @@ echo "debcfg: $arch: Debian's $cfg ($(basename "$deb")) + KEXEC_HANDOVER, LIVEUP
 # only by bzImage): the VM kernels build it.
 mapfile -t targets < <(python3 - "$src" "$out/.config" "$skip" \
 	$("$top/scripts/series-files.sh" | grep '\.c$') -- \
-	$(sed -n 's|^--- a/\([^[:space:]]*\.[cS]\)\([[:space:]].*\)\{0,1\}$|\1|p' \
-		"$top"/linux/patches/*.patch | sort -u) "${extra[@]}" <<'PY'
+	$("$top/scripts/series-files.sh" --touched | grep -E '\.[cS]$') \
+	"${extra[@]}" <<'PY'
 import os, re, sys
 src, config, skip = sys.argv[1:4]
 rest = sys.argv[4:]

@@ -5,8 +5,8 @@
 # downloads PKG at VERSION ("newest": the archive's newest) into DIR with
 # apt-get download, unless a .deb of it is already there, and prints the
 # .deb's path. When the archive no longer has VERSION it takes the newest
-# and says so in one line on stderr. newest-base.sh, debcfg.sh and
-# prev-release.sh fetch their bases and configs through here.
+# and says so in one line on stderr. newest-base.sh and debcfg.sh fetch
+# their bases and configs through here.
 set -euo pipefail
 
 pkg=$1 want=$2 dir=$3

@@ -17,7 +17,7 @@ echo "newest-base: the archive's newest is $newest, the series is pinned to $pin
 deb=$("$top/scripts/fetch-deb.sh" linux-source-6.12 "$newest" "$B/bases/$newest")
 
 # the files the hook patches touch, at their tree paths
-mapfile -t files < <(sed -n 's|^--- a/\([^[:space:]]*\).*|\1|p' "$top"/linux/patches/*.patch | sort -u)
+mapfile -t files < <("$top/scripts/series-files.sh" --touched)
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/src/linux-source-6.12.tar.xz |

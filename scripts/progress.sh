@@ -3,9 +3,9 @@
 #   progress LABEL LOG CMD...
 # runs CMD with its output appended to LOG and, every 30 s while it runs,
 # prints "LABEL: N objects built, T s" (N counts kbuild's CC/AS/LD lines
-# so far; "still running" for a step that prints none), so a cold build never sits silent. Then it prints the warnings
-# and errors CMD wrote, the log's tail when CMD fails, and returns CMD's
-# status.
+# so far; "still running" for a step that prints none), so a cold build
+# never sits silent. Then it prints the warnings and errors CMD wrote,
+# the log's tail when CMD fails, and returns CMD's status.
 progress() {
 	local label=$1 log=$2 pid s=0 rc=0 n
 	shift 2
