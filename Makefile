@@ -44,6 +44,8 @@ initramfs: kernel
 	@KCONFIG_VARIANT=deferred scripts/initramfs.sh
 	@KCONFIG_VARIANT=arm64 scripts/kernel.sh
 	@KCONFIG_VARIANT=arm64 scripts/initramfs.sh
+	@KCONFIG_VARIANT=nofile scripts/kernel.sh
+	@KCONFIG_VARIANT=nofile scripts/initramfs.sh
 
 test: initramfs
 	@python3 tests/run.py $(if $(T),-k $(T))

@@ -838,6 +838,17 @@ SCENARIOS = [
     {"name": "kho-kexec-tools",
      "run": dict(name="kho@kexec-tools", gens=3, mem="1G", smp=2,
                  append="kho=on rig.loader=kexec-tools")},
+    # A kernel without KEXEC_FILE (Debian's arm64 kernel is built so):
+    # every generation is loaded by kexec-tools' kexec_load, and memfds
+    # kept through /dev/liveupdate and the KHO test data survive both
+    # kexecs (linux/kho-nofile.config).
+    {"name": "kho-nofile-liveupdate",
+     "run": dict(name="kho@nofile-lu-chain", gens=3, mem="1G", smp=2,
+                 variant="nofile", boot_timeout=300,
+                 append="kho=on test_kho.size=16M rig.lu=chain"),
+     "extra": both(*(log_has("kexec_file_load: not in this kernel",
+                             "no kexec_file_load, kexec-tools "
+                             "loads the next", g) for g in (1, 2)))},
     # Zero-copy kexec: with scratch fragmented (a page held every 2 MiB)
     # in gen1, the kernel and initrd cannot be loaded in place: one line
     # says so and the reboot copies them, all of what was planned. Gen2

@@ -222,6 +222,16 @@ int rig_kexec_file(void)
 	}
 	close(kfd);
 	close(ifd);
+	if (ret && errno == ENOSYS) {
+		/*
+		 * A kernel built without KEXEC_FILE (as Debian's arm64 one):
+		 * the next generation goes through kexec_load, as a host's
+		 * kexec-tools would load it.
+		 */
+		rig_log("gen=%d kexec_file_load: not in this kernel, loading with kexec-tools",
+			rig.gen);
+		return rig_kexec_tools(next, sizeof(next));
+	}
 	if (ret) {
 		rig_tap(0, "kexec_file_load: %s", strerror(errno));
 		return -1;
