@@ -155,6 +155,19 @@ def run_vm(tap, sc):
             tap.result(ok, "%s: %s" % (name, desc), diag)
 
 
+def run_prev(tap):
+    """The previous release's kernel, for the upgrade scenarios
+    (scripts/prev.sh)."""
+    p = subprocess.run([os.path.join(TOP, "scripts/prev.sh")],
+                       capture_output=True, text=True)
+    lines = (p.stdout + p.stderr).splitlines()
+    what = next((l[len("prev: "):] for l in lines if " on linux-source" in l),
+                "?")
+    tap.result(p.returncode == 0,
+               "upgrade: the previous release's kernel builds (%s)" % what,
+               lines[-30:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-k", default="", help="run only tests matching this")
@@ -182,6 +195,9 @@ def main():
             if not a.k or a.k in "debian-config/" + arch:
                 run_debcfg(tap, arch)
     if not a.no_vm:
+        if any(sc["name"].startswith("upgrade-") and a.k in "vm/" + sc["name"]
+               for sc in scenarios.SCENARIOS):
+            run_prev(tap)
         for sc in scenarios.SCENARIOS:
             if a.k and a.k not in "vm/" + sc["name"]:
                 continue

@@ -94,13 +94,14 @@ KTAP_SUITE_RE = re.compile(r"^\[\s*[\d.]+\]\s+# Subtest: (\S+)")
 
 def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
         chain_timeout=None, variant=None, qemu_extra=(), expect_gens=None,
-        kunit=False, initrd=None):
+        kunit=False, initrd=None, kernel=None):
     """Boot scenario @name for @gens generations and collect its results
-    (@initrd: another initramfs than the variant's)."""
+    (@initrd, @kernel: another initramfs, kernel than the variant's)."""
     suffix = "-" + variant if variant else ""
     arm64 = variant == "arm64"
-    kernel = os.path.join(BUILD, "kernel" + suffix, "arch/arm64/boot/Image"
-                          if arm64 else "arch/x86/boot/bzImage")
+    kernel = kernel or os.path.join(BUILD, "kernel" + suffix,
+                                    "arch/arm64/boot/Image" if arm64 else
+                                    "arch/x86/boot/bzImage")
     initrd = initrd or os.path.join(BUILD, "initramfs" + suffix + ".cpio")
     if chain_timeout is None:
         chain_timeout = boot_timeout * gens

@@ -14,6 +14,8 @@ QEMU nodes and memory above 4 GiB so deferred init really happens.
 """
 import re
 
+import upgrade
+
 
 def expect_panic(res):
     panicked = [e for e in res.errors if "Kernel panic" in e]
@@ -926,6 +928,7 @@ SCENARIOS = [
      "run": dict(name="kho@accounting", gens=3, mem="1G", smp=2,
                  append="kho=on test_kho.churn=0 rig.next3.kho_mode=memblock"),
      "extra": same_accounting},
+] + list(upgrade.scenarios()) + [
     {"name": "rig-panic",
      "run": dict(name="chain@panic", gens=3, append="rig.panic=2"),
      "check": expect_panic},
