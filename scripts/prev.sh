@@ -32,7 +32,8 @@ while read -r r c; do
 	[ "$full" = "$head" ] && continue
 	rel=$r commit=$full
 	break
-done < <(sed -n 's/^## \(v[0-9]*\) (.*commit \([0-9a-f]*\)).*/\1 \2/p' "$top/RELEASES.md")
+done < <(sed -n 's/^## v\([0-9]*\) (.*commit \([0-9a-f]*\)).*/v\1 \2/p' "$top/RELEASES.md" |
+	sort -t v -k 2 -rn)
 [ -n "$rel" ] || { echo "prev: no earlier release in RELEASES.md" >&2; exit 1; }
 if [ "${1:-}" = --release ]; then
 	echo "$rel $commit"
