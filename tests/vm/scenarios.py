@@ -676,6 +676,18 @@ def liveupdate(arch=""):
                        smp=4, boot_timeout=300,
                        append=lu + "chain liveupdate.memfd_split_pages=1",
                        **var)}
+    # memfds in 2 MiB folios kept in parts: share boundaries that cut a
+    # folio (7 x 2 MiB on 3 CPUs; 1000 MiB on 6) once kept it twice
+    yield {"name": pre + "liveupdate-chain-thp-split",
+           "run": dict(name="kho@%slu-chain-thp-split" % pre, gens=3,
+                       mem="1G", smp=3, boot_timeout=300,
+                       append=lu + "chain rig.lu_thp=1 rig.lu_big=14M "
+                       "liveupdate.memfd_split_pages=1", **var)}
+    if not arch:
+        yield {"name": "liveupdate-chain-thp-1000m",
+               "run": dict(name="kho@lu-chain-thp-1000m", gens=2, mem="2G",
+                           smp=6, boot_timeout=300,
+                           append=lu + "chain rig.lu_thp=1 rig.lu_big=1000M")}
     yield {"name": pre + "liveupdate-stress",
            "run": dict(name="kho@%slu-stress" % pre, gens=2, mem="1G",
                        smp=2, boot_timeout=300, append=lu + "stress", **var)}
@@ -705,6 +717,13 @@ def liveupdate(arch=""):
                            append="kho=on rig.lu_lazy=1" +
                            (" liveupdate.memfd_populate=1" if populate
                             else ""), **var)}
+    # a fault on a hole of a lazily restored memfd with shmem THP on in
+    # the next kernel must not shadow the kept folios still waiting to
+    # enter the page cache; fallocated pages written after PRESERVE_FD
+    # are kept (6.12 gives memfds PMD-sized folios only, no mTHP)
+    yield {"name": pre + "liveupdate-lazy-thp-hole",
+           "run": dict(name="kho@%slu-thp-hole" % pre, gens=2, mem="512M",
+                       smp=2, append="kho=on rig.lu_hole=1", **var)}
     yield {"name": pre + "liveupdate-khoctl",
            "run": dict(name="kho@%slu-khoctl" % pre, gens=2, mem="512M",
                        smp=2, append=lu + "khoctl rig.lu_list=1", **var)}

@@ -136,6 +136,18 @@ static unsigned long uptime_ms(void)
  * (MemFree leaves them out, and freed pages wait there): nr_free_pages
  * plus every pageset's count in /proc/zoneinfo.
  */
+/* /proc/meminfo's @key ("MemFree", ...) in bytes, -1 if missing */
+long rig_meminfo(const char *key)
+{
+	char buf[4096], *p;
+
+	if (rig_read_file("/proc/meminfo", buf, sizeof(buf) - 1) < 0)
+		return -1;
+	buf[sizeof(buf) - 1] = '\0';
+	p = strstr(buf, key);
+	return p ? strtol(p + strlen(key) + 1, NULL, 10) * 1024 : -1;
+}
+
 long rig_free_bytes(void)
 {
 	static char buf[65536];

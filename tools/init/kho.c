@@ -115,6 +115,7 @@ int scenario_kho(void)
 	scenario_liveupdate();
 	scenario_lu_memfd();
 	scenario_lu_lazy();
+	scenario_lu_hole();
 	if (!rig_param("rig.expect", want, sizeof(want)))
 		strcpy(want, rig.gen == 1 ? "none" : "accepted");
 	kv_get(kho, "incoming", state, sizeof(state));

@@ -30,6 +30,8 @@
  *              reading it back into a new memfd in gen 2; prints
  *              "RIG: gen=N kho lu_...=" figures
  *   rig.lu_list=1   print "khoctl sessions" between RIG: LUS-BEGIN/END
+ *   rig.lu_thp=1    shmem_enabled=always in every generation (chain checks
+ *                   the big memfd is in 2 MiB folios; bench measures them)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -276,6 +278,7 @@ struct lu_memfd {
 };
 
 #define HOLES_SIZE	(4UL << 20)
+#define HUGE_SIZE	(2UL << 20)
 #define HOLES_TAIL	100UL
 
 static struct lu_memfd chain_files[] = {
@@ -381,16 +384,22 @@ static int check_memfd(const struct lu_memfd *m, int fd, int datagen)
 			bad = r < 0 ? -1 : bad + r;
 		}
 		{
+			/*
+			 * With rig.lu_thp, pages 0..511 were written into one
+			 * 2 MiB folio: all data, the hole starts after it
+			 */
+			int thp = rig_param_long("rig.lu_thp", 0);
+			off_t wd = thp ? PAGE : 17 * PAGE;
+			off_t wh = thp ? HUGE_SIZE : 20 * PAGE;
 			off_t d = lseek(fd, PAGE, SEEK_DATA);
 			off_t h = lseek(fd, 17 * PAGE, SEEK_HOLE);
 
-			rig_tap(d == (off_t)(17 * PAGE) && h == (off_t)(20 * PAGE),
-				"%s %llu: holes stay holes (SEEK_DATA from page 1: %lld, want %lu; SEEK_HOLE from page 17: %lld, want %lu)",
+			rig_tap(d == wd && h == wh,
+				"%s %llu: holes stay holes (SEEK_DATA from page 1: %lld, want %lld; SEEK_HOLE from page 17: %lld, want %lld)",
 				m->session, (unsigned long long)m->token,
-				(long long)d, 17 * PAGE, (long long)h,
-				20 * PAGE);
-			fails += d != (off_t)(17 * PAGE) ||
-				 h != (off_t)(20 * PAGE);
+				(long long)d, (long long)wd, (long long)h,
+				(long long)wh);
+			fails += d != wd || h != wh;
 		}
 	} else {
 		bad = check_range(fd, 0, m->size, m->token,
@@ -519,6 +528,21 @@ static void print_listing(void)
  * memfds when @files[i].fd >= 0, else new ones). Returns the number of
  * failures; the session fds go to a holder child.
  */
+
+/*
+ * rig.lu_thp=1: shmem in huge folios in every generation, as hosts give
+ * VM memory; the big memfd must really be in them, or the chain would
+ * not test what it says.
+ */
+static void chain_check_huge(const struct lu_memfd *m)
+{
+	long huge = rig_meminfo("ShmemHugePages");
+	long want = m->size & ~(HUGE_SIZE - 1);
+
+	rig_tap(huge >= want, "%s: in 2 MiB folios (ShmemHugePages %ld kB, want %ld kB at least)",
+		m->what, huge >> 10, want >> 10);
+}
+
 static int chain_preserve(int dev)
 {
 	int sfd[NR_CHAIN_SESS], fails = 0;
@@ -538,8 +562,12 @@ static int chain_preserve(int dev)
 		for (j = 0; j < NR_CHAIN_SESS; j++)
 			if (!strcmp(chain_sessions[j], m->session))
 				s = sfd[j];
-		if (m->fd < 0)
+		if (m->fd < 0) {
 			m->fd = make_memfd(m);
+			if (m->fd >= 0 && m == &chain_files[2] &&
+			    rig_param_long("rig.lu_thp", 0))
+				chain_check_huge(m);
+		}
 		if (m->fd < 0 || s < 0) {
 			rig_tap(0, "memfd %s (%s): %s", m->what,
 				m->session, res(m->fd));
@@ -677,6 +705,8 @@ static void chain(int dev)
 	size_t j, i;
 
 	chain_files[2].size = lu_big();
+	if (rig_param_long("rig.lu_thp", 0) && rig_write_file(THP_KNOB, "always"))
+		rig_tap(0, "shmem huge pages on: %s", strerror(errno));
 	if (rig.gen > 1) {
 		chain_check(dev, sfd);
 		print_listing();
@@ -1300,8 +1330,7 @@ static void bench(int dev)
 	if (rig.gen == 1) {
 		/* rig.lu_thp=1: shmem in huge folios, as hosts give VM memory */
 		if (rig_param_long("rig.lu_thp", 0) &&
-		    rig_write_file("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
-				   "always"))
+		    rig_write_file(THP_KNOB, "always"))
 			rig_tap(0, "bench: shmem huge pages: %s", strerror(errno));
 		fd = memfd_create("bench", MFD_CLOEXEC);
 		if (fd < 0 || ftruncate(fd, size) ||

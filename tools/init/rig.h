@@ -40,12 +40,17 @@ int rig_kexec_user(char *next, size_t len);
 int rig_kexec_tools(char *next, size_t len);
 int rig_run(char *const argv[], char *out, size_t len);
 long rig_free_bytes(void);
+long rig_meminfo(const char *key);
+
+/* shmem's THP policy: "always" puts memfds in huge folios */
+#define THP_KNOB	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 int rig_run_block(char *const argv[], const char *tag);
 int scenario_user(void);
 void scenario_harden(void);
 void scenario_liveupdate(void);
 void scenario_lu_memfd(void);
 void scenario_lu_lazy(void);
+void scenario_lu_hole(void);
 
 const char *cmdline_get(const char *cmdline, const char *key, char *buf,
 			size_t len);

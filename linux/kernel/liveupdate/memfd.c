@@ -353,13 +353,38 @@ static int keep_folio(struct memfd_state *st, struct folio *folio)
 }
 
 /*
- * Keep every folio in pages [@index, @end) of a file with nothing in
- * swap: one walk of the page cache in batches, holes skipped at no cost.
+ * Zero a folio fallocate() put in the page cache and mark it up to date,
+ * as shmem does on its first use. False if it left the page cache.
+ */
+static bool prepare_fallocated(struct folio *folio,
+			       struct address_space *mapping)
+{
+	bool ours;
+
+	folio_lock(folio);
+	ours = folio->mapping == mapping;
+	if (ours && !folio_test_uptodate(folio)) {
+		folio_zero_range(folio, 0, folio_size(folio));
+		flush_dcache_folio(folio);
+		folio_mark_uptodate(folio);
+	}
+	folio_unlock(folio);
+	return ours;
+}
+
+/*
+ * Keep every folio that starts in pages [@index, @end) of a file with
+ * nothing in swap: one walk of the page cache in batches, holes skipped
+ * at no cost. A large folio that starts before @index is left to the
+ * range that holds its first page (when a memfd is kept in parts, a
+ * share boundary need not be folio-aligned); one that runs past @end is
+ * kept whole.
  */
 static int keep_range(struct memfd_state *st, struct address_space *mapping,
 		      pgoff_t index, pgoff_t end)
 {
 	struct folio_batch fbatch;
+	pgoff_t first = index;
 	unsigned int i;
 	int err = 0;
 
@@ -371,11 +396,20 @@ static int keep_range(struct memfd_state *st, struct address_space *mapping,
 
 			/*
 			 * Not ours any more (reclaim got to it before the
-			 * mapping was unevictable), or fallocated and never
-			 * written: a hole, as for SGP_READ.
+			 * mapping was unevictable), or the range before's.
 			 */
 			if (err || folio->mapping != mapping ||
-			    !folio_test_uptodate(folio)) {
+			    folio->index < first) {
+				folio_put(folio);
+				continue;
+			}
+			/*
+			 * Fallocated and never written: the file's page all
+			 * the same, and a write after PRESERVE_FD may fill
+			 * it. Zeroed now, as its first use would, and kept.
+			 */
+			if (!folio_test_uptodate(folio) &&
+			    !prepare_fallocated(folio, mapping)) {
 				folio_put(folio);
 				continue;
 			}
@@ -548,12 +582,22 @@ static int keep_swapped(struct memfd_state *st, struct inode *inode,
 		err = shmem_get_folio(inode, index, 0, &folio, SGP_READ);
 		if (err)
 			return err;
-		if (!folio) {
-			index++;
-			continue;
+		if (folio) {
+			folio_unlock(folio);
+		} else {
+			/* SGP_READ passes over fallocated folios too */
+			folio = filemap_get_folio(inode->i_mapping, index);
+			if (IS_ERR(folio)) {
+				index++;
+				continue;
+			}
+			if (!prepare_fallocated(folio, inode->i_mapping)) {
+				folio_put(folio);
+				index++;
+				continue;
+			}
 		}
 		index = folio_next_index(folio);
-		folio_unlock(folio);
 		err = keep_folio(st, folio);
 		if (err)
 			return err;
