@@ -55,9 +55,9 @@ echo "prev: $rel (${commit:0:12}) on linux-source-6.12 $base"
 . "$top/scripts/progress.sh"
 PB=$src/build
 tree=$PB/linux stamp="$commit $base"
-if [ "$(cat "$P/tree-stamp" 2>/dev/null)" != "$stamp" ]; then
+if [ "$(cat "$PB/tree-stamp" 2>/dev/null)" != "$stamp" ]; then
 	mkdir -p "$PB"
-	rm -rf "$tree" "$PB/linux-source-6.12" "$P/tree-stamp"
+	rm -rf "$tree" "$PB/linux-source-6.12" "$PB/tree-stamp"
 	: > "$P/unpack.log"
 	progress "prev: unpacking $base" "$P/unpack.log" \
 		sh -c "dpkg-deb --fsys-tarfile '$deb' | tar -xO ./usr/src/linux-source-6.12.tar.xz | tar -xJ -C '$PB'"
@@ -74,7 +74,7 @@ if [ "$(cat "$P/tree-stamp" 2>/dev/null)" != "$stamp" ]; then
 			echo "prev: $rel's linux/patches/$p does not apply to $base" >&2
 			exit 1; }
 	done
-	echo "$stamp" > "$P/tree-stamp"
+	echo "$stamp" > "$PB/tree-stamp"
 fi
 
 : > "$P/build.log"
