@@ -207,14 +207,15 @@ def no_leak_on_refusal(res):
            "MemTotal (%d kB vs %d kB)" % (b, a), [])
 
 
-def log_has(text, what, gen):
-    """Generation @gen logged one line containing @text."""
+def log_has(text, what, gen, n=1):
+    """Generation @gen logged @n lines containing @text."""
     def check(res):
         gens = by_generation(res)
         hits = [ln for ln in gens[gen - 1] if text in ln] \
             if len(gens) >= gen else []
-        yield (len(hits) == 1, "gen%d: %s: one log line (%d)" %
-               (gen, what, len(hits)), hits[:5])
+        yield (len(hits) == n, "gen%d: %s: %s (%d)" %
+               (gen, what, "one log line" if n == 1 else
+                "%d log lines" % n, len(hits)), hits[:5])
     return check
 
 
@@ -724,6 +725,30 @@ def liveupdate(arch=""):
     yield {"name": pre + "liveupdate-lazy-thp-hole",
            "run": dict(name="kho@%slu-thp-hole" % pre, gens=2, mem="512M",
                        smp=2, append="kho=on rig.lu_hole=1", **var)}
+    # faults into the holes of a memfd being kept (during PRESERVE_FD's
+    # walk, split over 4 CPUs; from the freeze to the reboot): refused
+    # with SIGBUS or kept, never lost
+    if not arch:
+        yield {"name": "liveupdate-race-walk",
+               "run": dict(name="kho@lu-race-walk", gens=2, mem="1G",
+                           smp=4, append="kho=on rig.lu_race=walk")}
+    yield {"name": pre + "liveupdate-race-reboot",
+           "run": dict(name="kho@%slu-race-reboot" % pre, gens=2,
+                       mem="512M", smp=2, append="kho=on rig.lu_race=reboot",
+                       **var)}
+    # damaged memfd records: each lost with one line, no WARN (a
+    # panic with panic_on_warn=1), no folio taken from another file
+    if not arch:
+        for what, why, n in (("count", "bad header", 1),
+                             ("entry", "checksum", 1),
+                             ("fields", "bad header", 3)):
+            yield {"name": "liveupdate-damage-" + what,
+                   "run": dict(name="kho@lu-damage-" + what, gens=2,
+                               mem="512M", smp=2,
+                               append="kho=on panic_on_warn=1 "
+                               "rig.lu_damage=" + what),
+                   "extra": log_has("a kept memfd is lost: " + why,
+                                    "damaged memfd records refused", 2, n)}
     yield {"name": pre + "liveupdate-khoctl",
            "run": dict(name="kho@%slu-khoctl" % pre, gens=2, mem="512M",
                        smp=2, append=lu + "khoctl rig.lu_list=1", **var)}

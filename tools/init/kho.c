@@ -116,6 +116,8 @@ int scenario_kho(void)
 	scenario_lu_memfd();
 	scenario_lu_lazy();
 	scenario_lu_hole();
+	scenario_lu_race();
+	scenario_lu_damage();
 	if (!rig_param("rig.expect", want, sizeof(want)))
 		strcpy(want, rig.gen == 1 ? "none" : "accepted");
 	kv_get(kho, "incoming", state, sizeof(state));

@@ -43,7 +43,7 @@ enum { T_BIG = 1, T_EMPTY, T_PAGE, T_SEALED, T_PFNS };
 
 static int thp;
 
-static int ioc_session(int dev, unsigned long cmd, const char *name)
+int lu_ioc_session(int dev, unsigned long cmd, const char *name)
 {
 	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
 
@@ -51,7 +51,7 @@ static int ioc_session(int dev, unsigned long cmd, const char *name)
 	return ioctl(dev, cmd, &a) ? -errno : a.fd;
 }
 
-static int ioc_preserve(int s, int fd, uint64_t token)
+int lu_ioc_preserve(int s, int fd, uint64_t token)
 {
 	struct liveupdate_session_preserve_fd a = {
 		.size = sizeof(a), .fd = fd, .token = token,
@@ -60,7 +60,7 @@ static int ioc_preserve(int s, int fd, uint64_t token)
 	return ioctl(s, LIVEUPDATE_SESSION_PRESERVE_FD, &a) ? -errno : 0;
 }
 
-static int ioc_retrieve_fd(int s, uint64_t token)
+int lu_ioc_retrieve_fd(int s, uint64_t token)
 {
 	struct liveupdate_session_retrieve_fd a = {
 		.size = sizeof(a), .fd = -1, .token = token,
@@ -69,14 +69,14 @@ static int ioc_retrieve_fd(int s, uint64_t token)
 	return ioctl(s, LIVEUPDATE_SESSION_RETRIEVE_FD, &a) ? -errno : a.fd;
 }
 
-static int ioc_finish(int s)
+int lu_ioc_finish(int s)
 {
 	struct liveupdate_session_finish a = { .size = sizeof(a) };
 
 	return ioctl(s, LIVEUPDATE_SESSION_FINISH, &a) ? -errno : 0;
 }
 
-static uint64_t word(uint64_t token, uint64_t i)
+uint64_t lu_word(uint64_t token, uint64_t i)
 {
 	uint64_t x = (token << 40) ^ i ^ 0x9e3779b97f4a7c15ULL;
 
@@ -102,7 +102,7 @@ static int fill(int fd, uint64_t off, uint64_t len, uint64_t token)
 		uint64_t n = len < sizeof(buf) ? len : sizeof(buf), i;
 
 		for (i = 0; i < (n + 7) / 8; i++)
-			buf[i] = word(token, off / 8 + i);
+			buf[i] = lu_word(token, off / 8 + i);
 		if (pwrite(fd, buf, n, off) != (ssize_t)n)
 			return -1;
 		off += n;
@@ -124,10 +124,10 @@ static long check(int fd, uint64_t off, uint64_t len, uint64_t token,
 		if (pread(fd, buf, n, off) != (ssize_t)n)
 			return -1;
 		for (i = 0; i < n / 8; i++)
-			bad += buf[i] != (zero ? 0 : word(token, off / 8 + i));
+			bad += buf[i] != (zero ? 0 : lu_word(token, off / 8 + i));
 		for (i = n / 8 * 8; i < n; i++)
 			bad += ((uint8_t *)buf)[i] !=
-			       (zero ? 0 : (uint8_t)(word(token, off / 8 + i / 8) >>
+			       (zero ? 0 : (uint8_t)(lu_word(token, off / 8 + i / 8) >>
 						     (8 * (i % 8))));
 		off += n;
 		len -= n;
@@ -211,7 +211,7 @@ static void expect_err(int got, int want, const char *what)
 /* size changes of a preserved memfd fail, writes inside it work */
 static void size_fixed(int fd, uint64_t size, uint64_t token)
 {
-	uint64_t w = word(token, (size - 1) / 8);
+	uint64_t w = lu_word(token, (size - 1) / 8);
 	uint8_t last = w >> (8 * ((size - 1) % 8));
 
 	expect_err(pwrite(fd, "x", 1, size) < 0 ? errno : 0, EBUSY,
@@ -249,11 +249,11 @@ static void unpreserve_then_truncate(int dev, int fd, const char *what)
 {
 	uint64_t before[8 * HUGE / PG], after[8 * HUGE / PG], moved = 0, i;
 	uint8_t huge[8 * HUGE / PG];
-	int s = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "lu-mf-tmp");
+	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "lu-mf-tmp");
 	int r = pfns_of(fd, 8 * HUGE, 1, before, huge);
 	long free0, free1;
 
-	r = r ?: s < 0 ? s : ioc_preserve(s, fd, 1);
+	r = r ?: s < 0 ? s : lu_ioc_preserve(s, fd, 1);
 	r = r ?: pfns_of(fd, 8 * HUGE, 1, after, huge);
 	for (i = 0; i < 8 * HUGE / PG; i++)
 		moved += before[i] != after[i];
@@ -272,7 +272,7 @@ static void unpreserve_then_truncate(int dev, int fd, const char *what)
 		(free1 - free0) >> 10, 8 * HUGE >> 10);
 }
 
-static void hold(int s)
+void lu_hold(int s)
 {
 	pid_t pid = fork();
 
@@ -293,12 +293,12 @@ static void preserve_all(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
 	int s, r, i, p;
 
 	snprintf(name, sizeof(name), "lu-mf-%d", rig.gen);
-	s = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, name);
+	s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, name);
 	rig_tap(s >= 0, "lu_memfd: create session %s", name);
 	if (s < 0)
 		return;
 	for (i = T_BIG; i < T_PFNS; i++) {
-		r = ioc_preserve(s, fd[i], i);
+		r = lu_ioc_preserve(s, fd[i], i);
 		rig_tap(!r, "lu_memfd: preserve memfd %d: %s", i,
 			r ? strerror(-r) : "ok");
 	}
@@ -308,12 +308,12 @@ static void preserve_all(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
 		   pwrite(p, pfn, NP * 8, 0) != (ssize_t)(NP * 8) ||
 		   pwrite(p, huge, NP, NP * 8) != (ssize_t)(NP)))
 		r = -EIO;
-	r = r ?: ioc_preserve(s, p, T_PFNS);
+	r = r ?: lu_ioc_preserve(s, p, T_PFNS);
 	rig_tap(!r, "lu_memfd: preserve the physical addresses of the big memfd's pages: %s",
 		r ? strerror(-r) : "ok");
 	if (p >= 0)
 		close(p);
-	hold(s);
+	lu_hold(s);
 }
 
 static void gen1(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
@@ -450,12 +450,12 @@ static void later_gen(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
 	int s, i;
 
 	snprintf(name, sizeof(name), "lu-mf-%d", rig.gen - 1);
-	s = ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, name);
+	s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, name);
 	rig_tap(s >= 0, "lu_memfd: retrieve session %s", name);
 	if (s < 0)
 		return;
 	for (i = T_BIG; i <= T_PFNS; i++) {
-		fd[i] = ioc_retrieve_fd(s, i);
+		fd[i] = lu_ioc_retrieve_fd(s, i);
 		rig_tap(fd[i] >= 0, "lu_memfd: retrieve memfd %d", i);
 	}
 	if (fd[T_BIG] < 0 || fd[T_PFNS] < 0)
@@ -477,7 +477,7 @@ static void later_gen(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
 	expect_err(ftruncate(fd[T_PAGE], PG) ? errno : 0, 0,
 		   "ftruncate() of it back");
 	close(fd[T_PFNS]);
-	expect_err(-ioc_finish(s), 0, "FINISH");
+	expect_err(-lu_ioc_finish(s), 0, "FINISH");
 	close(s);
 	if (rig.gen < rig.gens) {
 		preserve_all(dev, fd, pfn, huge);
@@ -620,7 +620,7 @@ static long check_mapped(int fd, uint64_t size, uint64_t token)
 	if (m == MAP_FAILED)
 		return -1;
 	for (i = 0; i < size / 8; i++)
-		bad += m[i] != word(token, i);
+		bad += m[i] != lu_word(token, i);
 	munmap((void *)m, size);
 	return bad;
 }
@@ -631,21 +631,21 @@ static void lazy_gen1(int dev)
 		{ L_READ, L_READ_SIZE }, { L_AGAIN, L_AGAIN_SIZE },
 		{ L_CUT, L_CUT_SIZE }, { L_CLOSE, L_CLOSE_SIZE },
 	};
-	int s = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "lazy");
+	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "lazy");
 	int fd, ok = s >= 0;
 	size_t i;
 
 	for (i = 0; ok && i < sizeof(f) / sizeof(f[0]); i++) {
 		fd = make("lazy", f[i].size, f[i].token, 0);
-		ok = fd >= 0 && !ioc_preserve(s, fd, f[i].token);
+		ok = fd >= 0 && !lu_ioc_preserve(s, fd, f[i].token);
 		close(fd);
 	}
 	fd = ok ? make_holes() : -1;
-	ok = fd >= 0 && !ioc_preserve(s, fd, L_HOLES);
+	ok = fd >= 0 && !lu_ioc_preserve(s, fd, L_HOLES);
 	close(fd);
 	rig_tap(ok, "lu_lazy: five memfds preserved in session lazy");
 	if (ok)
-		hold(s);
+		lu_hold(s);
 }
 
 /* two processes read the memfd at once, one with read(), one mapped */
@@ -712,12 +712,12 @@ static void lazy_cut(int fd)
 
 static void lazy_gen2(int dev, int populate)
 {
-	int s = ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "lazy");
+	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "lazy");
 	int fd[L_CLOSE + 1], i, ok = s >= 0;
 	long before, after, n;
 
 	for (i = L_READ; ok && i <= L_CLOSE; i++) {
-		fd[i] = ioc_retrieve_fd(s, i);
+		fd[i] = lu_ioc_retrieve_fd(s, i);
 		ok = fd[i] >= 0;
 	}
 	rig_tap(ok, "lu_lazy: session lazy and its five memfds retrieved");
@@ -727,7 +727,7 @@ static void lazy_gen2(int dev, int populate)
 	rig_tap(n == (populate ? (long)(L_READ_SIZE / PG) : 0),
 		"lu_lazy: %ld of the %lu pages of a retrieved memfd in its page cache before it is used (want %s)",
 		n, L_READ_SIZE / PG, populate ? "all: memfd_populate=1" : "none");
-	expect_err(-ioc_finish(s), 0, "lazy: FINISH before the memfds are used");
+	expect_err(-lu_ioc_finish(s), 0, "lazy: FINISH before the memfds are used");
 	close(s);
 	before = free_pages_all();
 	close(fd[L_CLOSE]);
@@ -738,25 +738,25 @@ static void lazy_gen2(int dev, int populate)
 	lazy_two_readers(fd[L_READ]);
 	lazy_holes(fd[L_HOLES]);
 	lazy_cut(fd[L_CUT]);
-	s = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "lazy2");
-	ok = s >= 0 && !ioc_preserve(s, fd[L_AGAIN], L_AGAIN);
+	s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "lazy2");
+	ok = s >= 0 && !lu_ioc_preserve(s, fd[L_AGAIN], L_AGAIN);
 	rig_tap(ok, "lu_lazy: the untouched 1 MiB memfd preserved again for gen 3");
 	if (ok)
-		hold(s);
+		lu_hold(s);
 	for (i = L_READ; i < L_CLOSE; i++)
 		close(fd[i]);
 }
 
 static void lazy_gen3(int dev)
 {
-	int s = ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "lazy2");
-	int fd = s < 0 ? -1 : ioc_retrieve_fd(s, L_AGAIN);
+	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "lazy2");
+	int fd = s < 0 ? -1 : lu_ioc_retrieve_fd(s, L_AGAIN);
 	long bad = fd < 0 ? -1 : check(fd, 0, L_AGAIN_SIZE, L_AGAIN, 0);
 
 	rig_tap(bad == 0, "lu_lazy: the memfd preserved again before it was used has every byte in gen 3: %ld bad",
 		bad);
 	if (s >= 0)
-		expect_err(-ioc_finish(s), 0, "lazy: FINISH in gen 3");
+		expect_err(-lu_ioc_finish(s), 0, "lazy: FINISH in gen 3");
 	close(fd);
 	close(s);
 }
@@ -803,11 +803,11 @@ void scenario_lu_lazy(void)
 
 static void hole_gen1(int dev)
 {
-	int s = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "hole");
+	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "hole");
 	int fd = memfd_create("hole", MFD_CLOEXEC);
 	int ok = s >= 0 && fd >= 0 && !ftruncate(fd, H_SIZE) &&
 		 !fill(fd, PG, H_SIZE - PG, H_TOKEN) &&
-		 !ioc_preserve(s, fd, H_TOKEN);
+		 !lu_ioc_preserve(s, fd, H_TOKEN);
 
 	rig_tap(ok, "lu_hole: a 4 MiB memfd, page 0 a hole, preserved with THP off");
 	close(fd);
@@ -817,18 +817,18 @@ static void hole_gen1(int dev)
 	 */
 	fd = memfd_create("falloc", MFD_CLOEXEC);
 	ok = ok && fd >= 0 && !fallocate(fd, 0, 0, F_SIZE) &&
-	     !ioc_preserve(s, fd, F_TOKEN);
+	     !lu_ioc_preserve(s, fd, F_TOKEN);
 	rig_tap(ok, "lu_hole: a 1 MiB memfd fallocated, preserved, then written");
 	ok = ok && !fill(fd, 0, F_SIZE, F_TOKEN);
 	rig_tap(ok, "lu_hole: the write into the preserved fallocated memfd works");
 	close(fd);
 	if (ok)
-		hold(s);
+		lu_hold(s);
 }
 
 static void falloc_gen2(int s)
 {
-	int fd = ioc_retrieve_fd(s, F_TOKEN);
+	int fd = lu_ioc_retrieve_fd(s, F_TOKEN);
 	long bad = fd < 0 ? -1 : check(fd, 0, F_SIZE, F_TOKEN, 0);
 
 	rig_tap(bad == 0, "lu_hole: what was written after PRESERVE_FD into fallocated pages is all there: %ld bad",
@@ -838,8 +838,8 @@ static void falloc_gen2(int s)
 
 static void hole_gen2(int dev)
 {
-	int s = ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "hole");
-	int fd = s < 0 ? -1 : ioc_retrieve_fd(s, H_TOKEN), s2;
+	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "hole");
+	int fd = s < 0 ? -1 : lu_ioc_retrieve_fd(s, H_TOKEN), s2;
 	long bad;
 	char one = 'x';
 	uint8_t *m;
@@ -863,7 +863,7 @@ static void hole_gen2(int dev)
 
 		/* a mapped read of page 600 (SIGBUS if its fault failed) */
 		memcpy(&w, m + 600 * PG, sizeof(w));
-		rig_tap(w == word(H_TOKEN, 600 * PG / 8),
+		rig_tap(w == lu_word(H_TOKEN, 600 * PG / 8),
 			"lu_hole: a mapped read of page 600 sees its data");
 		munmap(m, H_SIZE);
 	} else {
@@ -871,10 +871,10 @@ static void hole_gen2(int dev)
 	}
 	bad = check(fd, PG, H_SIZE - PG, H_TOKEN, 0);
 	rig_tap(bad == 0, "lu_hole: every byte of pages 1..1023: %ld bad", bad);
-	expect_err(-ioc_finish(s), 0, "FINISH of session hole");
+	expect_err(-lu_ioc_finish(s), 0, "FINISH of session hole");
 	close(s);
-	s2 = ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "hole2");
-	expect_err(s2 < 0 ? -s2 : -ioc_preserve(s2, fd, H_TOKEN), 0,
+	s2 = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "hole2");
+	expect_err(s2 < 0 ? -s2 : -lu_ioc_preserve(s2, fd, H_TOKEN), 0,
 		   "PRESERVE_FD of the hole memfd again");
 	close(s2);
 	close(fd);

@@ -6,6 +6,7 @@
 #define RIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* the kernel the chain kexecs into, as the architecture boots it */
 #ifdef __aarch64__
@@ -51,6 +52,18 @@ void scenario_liveupdate(void);
 void scenario_lu_memfd(void);
 void scenario_lu_lazy(void);
 void scenario_lu_hole(void);
+void scenario_lu_race(void);
+void scenario_lu_damage(void);
+
+/* /dev/liveupdate for the scenarios (lu_memfd.c): fds or -errno */
+int lu_ioc_session(int dev, unsigned long cmd, const char *name);
+int lu_ioc_preserve(int s, int fd, uint64_t token);
+int lu_ioc_retrieve_fd(int s, uint64_t token);
+int lu_ioc_finish(int s);
+/* the test pattern: word @i of the memfd @token */
+uint64_t lu_word(uint64_t token, uint64_t i);
+/* a child holds session @s through the kexec; closes @s here */
+void lu_hold(int s);
 
 const char *cmdline_get(const char *cmdline, const char *key, char *buf,
 			size_t len);

@@ -312,6 +312,8 @@ static void debug_init(void)
 	struct dentry *dir = debugfs_create_dir("liveupdate", NULL);
 
 	debugfs_create_file("corrupt", 0200, dir, NULL, &corrupt_fops);
+	debugfs_create_u32("freeze_delay_ms", 0600, dir,
+			   &lu_debug_freeze_delay_ms);
 }
 #else
 static inline void debug_init(void)

@@ -138,6 +138,8 @@ extern struct mutex lu_mutex;
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 /* debugfs liveupdate/corrupt: damage the records at the next freeze */
 extern char lu_debug_corrupt[16];
+/* debugfs liveupdate/freeze_delay_ms: sleep after the freeze */
+extern unsigned int lu_debug_freeze_delay_ms;
 #endif
 
 bool lu_enabled(void);

@@ -20,18 +20,24 @@
  * that is the only copy. Holes stay holes: a page never written (or only
  * fallocated) is not kept. While kept, the memfd's pages can neither
  * come nor go: ftruncate() that changes its size, fallocate() and a
- * write() past its end fail with -EBUSY; a write into a hole (which adds
- * a page) makes the reboot fail, with one line naming the memfd, rather
- * than lose it.
+ * write() past its end fail with -EBUSY, and so does a write() into a
+ * hole; a page fault on a hole gets SIGBUS. The set of pages is fixed
+ * when PRESERVE_FD starts (shmem refuses new folios from then on, under
+ * the lock the walk's page cache lookups order against), and what was
+ * kept is counted against the page cache after the walk, so a page that
+ * reclaim was already writing to swap is not missed. The freeze at the
+ * reboot checks the count once more.
  *
  * The record (``memfd-v1``) is one preserved header page and a chain of
  * entry pages, see Documentation/kho/format.rst. The freeze at the
  * reboot writes the file position and the seals into the header.
  *
  * The next kernel takes back the header, the entries and every folio at
- * late_initcall, checking each record (magic, version, counts, indexes
- * increasing and inside the size, orders); one bad record loses that
- * memfd with one line, its memory released as on a cold boot.
+ * late_initcall, checking each record (magic, version, counts bounded by
+ * the size and by RAM, seals, position, mode, indexes increasing and
+ * inside the size, orders, and the checksum over the header and the
+ * entry pages, before any page of it is claimed); one bad record loses
+ * that memfd with one line, its memory released as on a cold boot.
  * RETRIEVE_FD makes a new memfd with the same size, position, seals,
  * mode and name, whose page cache is the very folios of the old one.
  * It returns at once however large the memfd: the folios are given to
@@ -49,6 +55,7 @@
 
 #include <linux/cpumask.h>
 #include <linux/err.h>
+#include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
@@ -65,6 +72,7 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <linux/xxhash.h>
 
 #include "internal.h"
 
@@ -74,6 +82,8 @@
 #define MEMFD_MAGIC		0x3130444d464d454dULL	/* "MEMFMD01" */
 #define MEMFD_VERSION		1
 #define MEMFD_NAME_LEN		64
+#define MEMFD_SEALS		(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
+				 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)
 /* Names the record format below in each kept file's session record. */
 #define MEMFD_COMPATIBLE	"memfd-v1"
 
@@ -87,7 +97,9 @@
  * @nr_entries: number of folios
  * @entries: physical address of the first entry page, or 0
  * @mode: its permission bits
- * @reserved: zero
+ * @csum: the low 32 bits of the xxh64 of the entry pages, in chain order,
+ *	then of this header with @csum zero; never 0 (a 0 digest is written
+ *	as 1). 0: the record has none (kernels before this one wrote 0 here)
  * @name: its name ("memfd:..."), NUL-terminated
  */
 struct memfd_header {
@@ -99,7 +111,7 @@ struct memfd_header {
 	__le64 nr_entries;
 	__le64 entries;
 	__le32 mode;
-	__le32 reserved;
+	__le32 csum;
 	char name[MEMFD_NAME_LEN];
 };
 
@@ -140,8 +152,10 @@ struct memfd_state {
 	struct folio **folios;
 	pgoff_t *index;
 	unsigned long nr;
+	unsigned long kept;	/* outgoing: pages of the folios kept */
 	unsigned long nrpages;	/* outgoing: page cache size when kept */
 	bool unevictable;	/* outgoing: we made its mapping unevictable */
+	struct xxh64_state ehash;	/* outgoing: of the entry pages */
 };
 
 /* outgoing memfds by their header's physical address */
@@ -165,8 +179,10 @@ static int alloc_folios(struct memfd_state *st, unsigned long nr)
 {
 	if (!nr)
 		return 0;
-	st->folios = kvmalloc_array(nr, sizeof(*st->folios), GFP_KERNEL);
-	st->index = kvmalloc_array(nr, sizeof(*st->index), GFP_KERNEL);
+	st->folios = kvmalloc_array(nr, sizeof(*st->folios),
+				    GFP_KERNEL | __GFP_NOWARN);
+	st->index = kvmalloc_array(nr, sizeof(*st->index),
+				   GFP_KERNEL | __GFP_NOWARN);
 	return st->folios && st->index ? 0 : -ENOMEM;
 }
 
@@ -238,6 +254,7 @@ static void put_entries(struct memfd_state *st)
 	kvfree(st->pages);
 	st->pages = NULL;
 	st->nr_pages = 0;
+	st->pages_cap = 0;
 }
 
 static void put_out_state(struct memfd_state *st)
@@ -285,15 +302,41 @@ static int add_entry(struct memfd_state *st, struct folio *folio,
 					 folio_order(folio));
 	ep->count = cpu_to_le64(k + 1);
 	st->nr++;
+	st->kept += folio_nr_pages(folio);
 	return 0;
 }
 
+/* The digest of what was hashed, then of the header (@csum zero). */
+static u32 header_csum(struct xxh64_state *x, const struct memfd_header *hdr)
+{
+	struct memfd_header h = *hdr;
+	u32 c;
+
+	h.csum = 0;
+	xxh64_update(x, &h, sizeof(h));
+	c = xxh64_digest(x);
+	return c ?: 1;
+}
+
+/* Outgoing: the entry pages are final; hash them once, in chain order. */
+static void hash_entries(struct memfd_state *st)
+{
+	unsigned long i;
+
+	xxh64_reset(&st->ehash, 0);
+	for (i = 0; i < st->nr_pages; i++)
+		xxh64_update(&st->ehash, st->pages[i], PAGE_SIZE);
+}
+
+/* The header's last state and its checksum: one page hashed, no more. */
 static void fill_header(struct memfd_state *st, struct file *file)
 {
 	struct inode *inode = file_inode(file);
+	struct xxh64_state x = st->ehash;
 
 	st->hdr->seals = cpu_to_le32(SHMEM_I(inode)->seals);
 	st->hdr->pos = cpu_to_le64(file->f_pos);
+	st->hdr->csum = cpu_to_le32(header_csum(&x, st->hdr));
 }
 
 /* Undo what memfd_preserve() did to keep the pages from reclaim. */
@@ -504,6 +547,7 @@ static void join_chain(struct memfd_state *st, struct keep_part *part)
 		st->nr_pages += ps->nr_pages;
 	}
 	st->nr += ps->nr;
+	st->kept += ps->kept;
 	kvfree(ps->pages);
 	ps->pages = NULL;
 	ps->nr_pages = 0;
@@ -605,11 +649,86 @@ static int keep_swapped(struct memfd_state *st, struct inode *inode,
 	return 0;
 }
 
+/*
+ * Mark the file kept, or no longer: shmem then refuses every new folio
+ * (shmem_add_to_page_cache() looks under the same lock), so a walk of
+ * the page cache that starts after sees every page the file will have.
+ */
+static void set_kept(struct inode *inode, unsigned int kept)
+{
+	xa_lock_irq(&inode->i_mapping->i_pages);
+	WRITE_ONCE(SHMEM_I(inode)->liveupdate, kept);
+	xa_unlock_irq(&inode->i_mapping->i_pages);
+}
+
+/* Pages of the folios that start at @end or later (fallocated past EOF). */
+static unsigned long pages_from(struct address_space *mapping, pgoff_t end)
+{
+	XA_STATE(xas, &mapping->i_pages, end);
+	unsigned long n = 0;
+	struct folio *folio;
+
+	rcu_read_lock();
+	xas_for_each(&xas, folio, ULONG_MAX) {
+		if (xas_retry(&xas, folio) || xa_is_value(folio) ||
+		    folio->index < end)
+			continue;
+		n += folio_nr_pages(folio);
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * Keep every page below the size: no page can be added meanwhile, but
+ * one may still leave for swap if reclaim took it before the mapping was
+ * unevictable (shmem_writepage() raises ->swapped, then takes the folio
+ * out of the page cache, both before we look under the xarray lock). So
+ * what was kept is counted against the page cache: a page missed, or
+ * one kept and then swapped out, makes the walk that swaps in start
+ * again. Returns 0, or -EBUSY when reclaim keeps taking pages.
+ */
+static int keep_pages(struct memfd_state *st, struct inode *inode,
+		      const char *name)
+{
+	struct address_space *mapping = inode->i_mapping;
+	pgoff_t end = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
+	unsigned long nrpages, swapped, past;
+	bool swapin;
+	int tries, err;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (tries) {
+			put_entries(st);
+			st->hdr->entries = 0;
+			st->link = &st->hdr->entries;
+			st->nr = 0;
+			st->kept = 0;
+		}
+		swapin = READ_ONCE(SHMEM_I(inode)->swapped);
+		if (swapin)
+			err = keep_swapped(st, inode, end);
+		else
+			err = keep_resident(st, inode, end);
+		if (err)
+			return err;
+		past = pages_from(mapping, end);
+		xa_lock_irq(&mapping->i_pages);
+		nrpages = mapping->nrpages;
+		swapped = READ_ONCE(SHMEM_I(inode)->swapped);
+		xa_unlock_irq(&mapping->i_pages);
+		if (nrpages == st->kept + past && (swapin || !swapped))
+			return 0;
+	}
+	pr_err("%s: pages went to swap while it was being kept (%lu kept, %lu in memory); try again\n",
+	       name, st->kept, nrpages - past);
+	return -EBUSY;
+}
+
 static int memfd_preserve(struct file *file, u64 *data)
 {
 	struct inode *inode = file_inode(file);
 	struct memfd_state *st;
-	pgoff_t end;
 	int err;
 
 	if (is_file_hugepages(file)) {
@@ -620,9 +739,13 @@ static int memfd_preserve(struct file *file, u64 *data)
 	if (!st)
 		return -ENOMEM;
 	inode_lock(inode);
-	err = -EBUSY;
-	if (SHMEM_I(inode)->liveupdate)
-		goto fail;
+	if (SHMEM_I(inode)->liveupdate) {
+		inode_unlock(inode);
+		kfree(st);
+		return -EBUSY;
+	}
+	/* from here on no page can be added to it: a fault into a hole fails */
+	set_kept(inode, 1);
 	/*
 	 * Reclaim must not swap out what we keep: shmem_writepage() would
 	 * take the folio out of the page cache, reference or not.
@@ -640,11 +763,7 @@ static int memfd_preserve(struct file *file, u64 *data)
 	err = shmem_preload_range(inode, 0, ULONG_MAX);
 	if (err)
 		goto fail;
-	end = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
-	if (READ_ONCE(SHMEM_I(inode)->swapped))
-		err = keep_swapped(st, inode, end);
-	else
-		err = keep_resident(st, inode, end);
+	err = keep_pages(st, inode, file_dentry(file)->d_name.name);
 	if (err)
 		goto fail;
 	st->hdr->nr_entries = cpu_to_le64(st->nr);
@@ -654,16 +773,17 @@ static int memfd_preserve(struct file *file, u64 *data)
 	st->hdr->mode = cpu_to_le32(inode->i_mode & 07777);
 	strscpy(st->hdr->name, file_dentry(file)->d_name.name,
 		sizeof(st->hdr->name));
+	hash_entries(st);
 	fill_header(st, file);
 	st->nrpages = inode->i_mapping->nrpages;
 	*data = virt_to_phys(st->hdr);
 	err = xa_insert(&memfd_out, *data, st, GFP_KERNEL);
 	if (err)
 		goto fail;
-	WRITE_ONCE(SHMEM_I(inode)->liveupdate, 1);
 	inode_unlock(inode);
 	return 0;
 fail:
+	set_kept(inode, 0);
 	memfd_evictable_again(inode, st);
 	inode_unlock(inode);
 	put_out_state(st);
@@ -678,10 +798,53 @@ static void memfd_unpreserve(struct file *file, u64 data)
 	if (WARN_ON(!st))
 		return;
 	inode_lock(inode);
-	WRITE_ONCE(SHMEM_I(inode)->liveupdate, 0);
+	set_kept(inode, 0);
 	memfd_evictable_again(inode, st);
 	inode_unlock(inode);
 	put_out_state(st);
+}
+
+/*
+ * debugfs liveupdate/corrupt "memfd-count|memfd-entry|memfd-fields":
+ * damage the records of the memfds named "dmg-target*" after their
+ * checksum was written. memfd-entry points the first entry at the first
+ * folio of the memfd named "dmg-other": another file's preserved page.
+ */
+static void debug_damage(struct memfd_state *st)
+{
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+	const char *what = lu_debug_corrupt;
+	struct memfd_state *o;
+	unsigned long i;
+
+	if (strncmp(st->hdr->name, "memfd:dmg-target", 16) ||
+	    strncmp(what, "memfd-", 6))
+		return;
+	if (!strcmp(what, "memfd-count")) {
+		st->hdr->size = cpu_to_le64(MAX_LFS_FILESIZE);
+		st->hdr->nr_entries = cpu_to_le64(1ULL << 40);
+	} else if (!strcmp(what, "memfd-entry") && st->nr_pages) {
+		xa_for_each(&memfd_out, i, o)
+			if (!strcmp(o->hdr->name, "memfd:dmg-other") &&
+			    o->nr_pages)
+				st->pages[0]->entry[0].folio =
+					o->pages[0]->entry[0].folio;
+	} else if (!strcmp(what, "memfd-fields")) {
+		/* each target a field of its own, by the name's last letter */
+		switch (st->hdr->name[strlen(st->hdr->name) - 1]) {
+		case 's':
+			st->hdr->seals |= cpu_to_le32(0x8000);
+			break;
+		case 'p':
+			st->hdr->pos = cpu_to_le64(1ULL << 63);
+			break;
+		case 'm':
+			st->hdr->mode |= cpu_to_le32(010000);
+			break;
+		}
+	}
+	pr_warn("debug: record of %s damaged: %s\n", st->hdr->name, what);
+#endif
 }
 
 static int memfd_freeze(struct file *file, u64 data)
@@ -698,6 +861,7 @@ static int memfd_freeze(struct file *file, u64 data)
 		return -EBUSY;
 	}
 	fill_header(st, file);
+	debug_damage(st);
 	return 0;
 }
 
@@ -750,7 +914,7 @@ static const char *restore_entry_page(struct memfd_state *st,
 		 * A large folio may run past the size (shmem_enabled=always
 		 * puts huge folios past EOF), it must start inside it.
 		 */
-		if (order > MAX_PAGE_ORDER ||
+		if (order > MAX_PAGECACHE_ORDER ||
 		    (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && order) ||
 		    index < *min || index >= end ||
 		    index & ((1UL << order) - 1))
@@ -800,6 +964,32 @@ static const char *restore_entries(struct memfd_state *st, u64 next,
 	return why;
 }
 
+/*
+ * Check a record's checksum before anything of it is taken back: the
+ * entry pages are read where they are, each one preserved and not yet
+ * taken, so a damaged pointer never claims another file's memory.
+ */
+static const char *check_csum(const struct memfd_header *hdr, u64 nr)
+{
+	unsigned long pages = DIV_ROUND_UP(nr, ENTRIES_PER_PAGE), i;
+	u64 next = le64_to_cpu(hdr->entries);
+	const struct memfd_entry_page *ep;
+	struct xxh64_state x;
+
+	xxh64_reset(&x, 0);
+	for (i = 0; i < pages; i++) {
+		if (!next || !PAGE_ALIGNED(next) || !pfn_valid(PHYS_PFN(next)) ||
+		    !kho_is_incoming_preserved(PHYS_PFN(next)))
+			return "entry page not preserved";
+		ep = phys_to_virt(next);
+		xxh64_update(&x, ep, PAGE_SIZE);
+		next = le64_to_cpu(ep->next);
+		cond_resched();
+	}
+	return header_csum(&x, hdr) == le32_to_cpu(hdr->csum) ? NULL :
+	       "checksum";
+}
+
 static void *memfd_restore(u64 data)
 {
 	struct memfd_header *hdr = restore_record(data);
@@ -819,11 +1009,21 @@ static void *memfd_restore(u64 data)
 	size = le64_to_cpu(st->hdr->size);
 	nr = le64_to_cpu(st->hdr->nr_entries);
 	why = "bad header";
+	/* no more folios than the size holds, nor than this machine has */
 	if (le64_to_cpu(st->hdr->magic) != MEMFD_MAGIC ||
 	    le32_to_cpu(st->hdr->version) != MEMFD_VERSION ||
 	    size > MAX_LFS_FILESIZE || nr > DIV_ROUND_UP(size, PAGE_SIZE) ||
+	    nr > totalram_pages() ||
+	    le64_to_cpu(st->hdr->pos) > LLONG_MAX ||
+	    le32_to_cpu(st->hdr->seals) & ~MEMFD_SEALS ||
+	    le32_to_cpu(st->hdr->mode) & ~07777 ||
 	    !memchr(st->hdr->name, 0, sizeof(st->hdr->name)))
 		goto fail;
+	if (st->hdr->csum) {
+		why = check_csum(st->hdr, nr);
+		if (why)
+			goto fail;
+	}
 	why = "out of memory";
 	if (alloc_folios(st, nr))
 		goto fail;

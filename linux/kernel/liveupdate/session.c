@@ -36,6 +36,7 @@
 
 #define pr_fmt(fmt) "liveupdate: " fmt
 
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -441,7 +442,25 @@ int lu_session_finish(struct lu_session *s)
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 char lu_debug_corrupt[16];
+unsigned int lu_debug_freeze_delay_ms;
 #endif
+
+/*
+ * debugfs liveupdate/freeze_delay_ms: wait that long after the freeze,
+ * as a host with devices to shut down does, while user space still runs
+ * on the other CPUs (the tests fault into kept memfds meanwhile).
+ */
+static void debug_delay(void)
+{
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+	unsigned int ms = READ_ONCE(lu_debug_freeze_delay_ms);
+
+	if (ms) {
+		pr_info("debug: the reboot goes on in %u ms\n", ms);
+		msleep(ms);
+	}
+#endif
+}
 
 static void debug_corrupt(void)
 {
@@ -504,6 +523,7 @@ static int lu_freeze(struct notifier_block *nb, unsigned long action,
 	debug_corrupt();
 	if (n)
 		pr_info("handing over %u sessions\n", n);
+	debug_delay();
 	/* held until the reboot, or until KHO_THAW */
 	return NOTIFY_OK;
 }

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lu_damage.c - damaged memfd records are refused, one memfd at a time:
+ * rig.lu_damage=count|entry|fields, 2 generations.
+ *
+ * Generation 1 keeps memfds named "dmg-target*" and a healthy one in
+ * session "dmg", another tenant's memfd "dmg-other" in session
+ * "dmg-other", and has the freeze damage the targets' records after
+ * their checksums were written (debugfs liveupdate/corrupt):
+ *   count   size and entry count huge (an allocation the size of the
+ *           count would WARN, and panic with panic_on_warn=1)
+ *   entry   the first entry names dmg-other's first folio: only the
+ *           checksum shows it; taking the folio would rob dmg-other
+ *   fields  unknown seal bits (dmg-targets), a position over LLONG_MAX
+ *           (dmg-targetp), a mode bit over 07777 (dmg-targetm)
+ * Generation 2: every target is lost (RETRIEVE_FD: ENOENT), the healthy
+ * memfd of the same session and dmg-other have every byte.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/liveupdate.h>
+
+#include "rig.h"
+
+#define D_SIZE		(64UL << 10)
+#define D_OK		71
+#define D_OTHER		72
+#define D_TARGET	73	/* and on, one token per target */
+#define CORRUPT		"/sys/kernel/debug/liveupdate/corrupt"
+
+static const char *const count_targets[] = { "dmg-target", NULL };
+static const char *const field_targets[] = {
+	"dmg-targets", "dmg-targetp", "dmg-targetm", NULL
+};
+
+static int make(const char *name, uint64_t token)
+{
+	static uint64_t buf[D_SIZE / 8];
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	uint64_t i;
+
+	for (i = 0; i < D_SIZE / 8; i++)
+		buf[i] = lu_word(token, i);
+	if (fd < 0 || pwrite(fd, buf, D_SIZE, 0) != (ssize_t)D_SIZE) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* bytes of @fd's D_SIZE that differ from the pattern of @token, or -1 */
+static long bad_bytes(int fd, uint64_t token)
+{
+	static uint64_t buf[D_SIZE / 8];
+	long bad = 0;
+	uint64_t i;
+
+	if (fd < 0 || pread(fd, buf, D_SIZE, 0) != (ssize_t)D_SIZE)
+		return -1;
+	for (i = 0; i < D_SIZE / 8; i++)
+		bad += buf[i] != lu_word(token, i);
+	return bad;
+}
+
+static int keep(int s, const char *name, uint64_t token)
+{
+	int fd = make(name, token), r;
+
+	r = fd < 0 ? -errno : lu_ioc_preserve(s, fd, token);
+	if (fd >= 0)
+		close(fd);
+	rig_tap(!r, "lu_damage: %s preserved: %s", name, r ? strerror(-r) : "ok");
+	return r;
+}
+
+static void damage_gen1(int dev, const char *what,
+			const char *const *targets)
+{
+	char how[32];
+	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "dmg");
+	int o = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION,
+			       "dmg-other");
+	int i, r;
+
+	if (s < 0 || o < 0) {
+		rig_tap(0, "lu_damage: two sessions: %s", strerror(-(s < 0 ? s : o)));
+		return;
+	}
+	r = keep(s, "dmg-ok", D_OK);
+	for (i = 0; targets[i]; i++)
+		r = r ?: keep(s, targets[i], D_TARGET + i);
+	r = r ?: keep(o, "dmg-other", D_OTHER);
+	snprintf(how, sizeof(how), "memfd-%s", what);
+	r = r ?: rig_write_file(CORRUPT, how);
+	rig_tap(!r, "lu_damage: the freeze will damage the targets' records (%s)",
+		how);
+	lu_hold(s);
+	lu_hold(o);
+}
+
+static void damage_gen2(int dev, const char *const *targets)
+{
+	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "dmg");
+	int o = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION,
+			       "dmg-other");
+	int i, fd;
+
+	rig_tap(s >= 0 && o >= 0,
+		"lu_damage: both sessions retrieved: a lost memfd does not take its session");
+	if (s < 0 || o < 0)
+		return;
+	for (i = 0; targets[i]; i++) {
+		fd = lu_ioc_retrieve_fd(s, D_TARGET + i);
+		rig_tap(fd == -ENOENT, "lu_damage: %s, its record damaged, is lost: %s (want %s)",
+			targets[i], fd < 0 ? strerror(-fd) : "retrieved",
+			strerror(ENOENT));
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = lu_ioc_retrieve_fd(s, D_OK);
+	rig_tap(bad_bytes(fd, D_OK) == 0,
+		"lu_damage: dmg-ok, in the same session, has every byte");
+	if (fd >= 0)
+		close(fd);
+	fd = lu_ioc_retrieve_fd(o, D_OTHER);
+	rig_tap(bad_bytes(fd, D_OTHER) == 0,
+		"lu_damage: dmg-other, another session's memfd, has every byte");
+	if (fd >= 0)
+		close(fd);
+	rig_tap(!lu_ioc_finish(s) && !lu_ioc_finish(o),
+		"lu_damage: FINISH of both sessions");
+	close(s);
+	close(o);
+}
+
+void scenario_lu_damage(void)
+{
+	const char *const *targets;
+	char what[16];
+	int dev;
+
+	if (!rig_param("rig.lu_damage", what, sizeof(what)))
+		return;
+	targets = strcmp(what, "fields") ? count_targets : field_targets;
+	dev = open("/dev/liveupdate", O_RDWR | O_CLOEXEC);
+	rig_tap(dev >= 0, "lu_damage: open /dev/liveupdate");
+	if (dev < 0)
+		return;
+	if (rig.gen == 1)
+		damage_gen1(dev, what, targets);
+	else
+		damage_gen2(dev, targets);
+	close(dev);
+}
