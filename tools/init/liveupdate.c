@@ -1203,6 +1203,24 @@ static void khoctl_keep_take(void)
 	argv[2] = "lu-files";
 	argv[3] = TAKE_DIR;
 	argv[4] = NULL;
+	/* a symlink in the way is not followed: take fails, keeps the session */
+	mkdir(TAKE_DIR, 0755);
+	out[0] = '\0';
+	fd = open("/tmp/lu-victim", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	st = fd >= 0 && write(fd, "victim", 6) == 6 &&
+	     !symlink("/tmp/lu-victim", TAKE_DIR "/small.txt") ?
+	     rig_run(argv, out, sizeof(out)) : -1;
+	if (fd >= 0)
+		close(fd);
+	{
+		struct stat v = { 0 };
+		int vst = stat("/tmp/lu-victim", &v);
+
+		rig_tap(st == 1 && !vst && v.st_size == 6,
+			"khoctl take does not write through a symlink in its directory: exit %d, the link's target %lld bytes: %s",
+			st, (long long)v.st_size, strtok(out, "\n") ?: "");
+	}
+	unlink(TAKE_DIR "/small.txt");
 	st = rig_run(argv, out, sizeof(out));
 	rig_log("gen=%d khoctl take: %s", rig.gen, strtok(out, "\n") ?: "");
 	rig_tap(st == 0, "khoctl take lu-files " TAKE_DIR ": exit %d", st);

@@ -510,13 +510,14 @@ int cmd_take(int argc, char **argv)
 			die("%s: %lld bytes, the manifest says %llu; session %s kept, not finished",
 			    k[i].name, (long long)st.st_size, k[i].size, name);
 		snprintf(path, sizeof(path), "%s/%s", dir, k[i].name);
-		mfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			   k[i].mode & 07777);
+		/* never through a symlink someone left there; no set-id bits */
+		mfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+			   O_NOFOLLOW, k[i].mode & 0777);
 		if (mfd < 0)
 			die("%s: %s; session %s kept, not finished", path,
 			    strerror(errno), name);
 		err = copy_fd(fd, mfd, k[i].size);
-		if (!err && fchmod(mfd, k[i].mode & 07777))
+		if (!err && fchmod(mfd, k[i].mode & 0777))
 			err = errno;
 		if (close(mfd) && !err)
 			err = errno;
