@@ -40,15 +40,10 @@ static const char *const field_targets[] = {
 
 static int make(const char *name, uint64_t token)
 {
-	static uint64_t buf[D_SIZE / 8];
 	int fd = memfd_create(name, MFD_CLOEXEC);
-	uint64_t i;
 
-	for (i = 0; i < D_SIZE / 8; i++)
-		buf[i] = lu_word(token, i);
-	if (fd < 0 || pwrite(fd, buf, D_SIZE, 0) != (ssize_t)D_SIZE) {
-		if (fd >= 0)
-			close(fd);
+	if (fd >= 0 && lu_fill(fd, 0, D_SIZE, token)) {
+		close(fd);
 		return -1;
 	}
 	return fd;
@@ -57,15 +52,7 @@ static int make(const char *name, uint64_t token)
 /* bytes of @fd's D_SIZE that differ from the pattern of @token, or -1 */
 static long bad_bytes(int fd, uint64_t token)
 {
-	static uint64_t buf[D_SIZE / 8];
-	long bad = 0;
-	uint64_t i;
-
-	if (fd < 0 || pread(fd, buf, D_SIZE, 0) != (ssize_t)D_SIZE)
-		return -1;
-	for (i = 0; i < D_SIZE / 8; i++)
-		bad += buf[i] != lu_word(token, i);
-	return bad;
+	return fd < 0 ? -1 : lu_check(fd, 0, D_SIZE, token, 0);
 }
 
 static int keep(int s, const char *name, uint64_t token)
@@ -148,8 +135,7 @@ void scenario_lu_damage(void)
 	if (!rig_param("rig.lu_damage", what, sizeof(what)))
 		return;
 	targets = strcmp(what, "fields") ? count_targets : field_targets;
-	dev = open("/dev/liveupdate", O_RDWR | O_CLOEXEC);
-	rig_tap(dev >= 0, "lu_damage: open /dev/liveupdate");
+	dev = lu_dev("lu_damage");
 	if (dev < 0)
 		return;
 	if (rig.gen == 1)

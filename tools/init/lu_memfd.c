@@ -43,6 +43,14 @@ enum { T_BIG = 1, T_EMPTY, T_PAGE, T_SEALED, T_PFNS };
 
 static int thp;
 
+int lu_dev(const char *who)
+{
+	int dev = open("/dev/liveupdate", O_RDWR | O_CLOEXEC);
+
+	rig_tap(dev >= 0, "%s: open /dev/liveupdate", who);
+	return dev;
+}
+
 int lu_ioc_session(int dev, unsigned long cmd, const char *name)
 {
 	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
@@ -94,7 +102,7 @@ static int big_data(uint64_t page)
 	return page < (4 << 20) / PG || page >= (8 << 20) / PG;
 }
 
-static int fill(int fd, uint64_t off, uint64_t len, uint64_t token)
+int lu_fill(int fd, uint64_t off, uint64_t len, uint64_t token)
 {
 	static uint64_t buf[(1 << 20) / 8];
 
@@ -112,7 +120,7 @@ static int fill(int fd, uint64_t off, uint64_t len, uint64_t token)
 }
 
 /* bytes of [off, off + len) that differ from the pattern (or zero) */
-static long check(int fd, uint64_t off, uint64_t len, uint64_t token,
+long lu_check(int fd, uint64_t off, uint64_t len, uint64_t token,
 		  int zero)
 {
 	static uint64_t buf[(1 << 20) / 8];
@@ -182,7 +190,7 @@ static int make(const char *name, uint64_t size, uint64_t token, int seals)
 	int fd = memfd_create(name, MFD_CLOEXEC |
 			      (seals ? MFD_ALLOW_SEALING : 0));
 
-	if (fd < 0 || ftruncate(fd, size) || fill(fd, 0, size, token) ||
+	if (fd < 0 || ftruncate(fd, size) || lu_fill(fd, 0, size, token) ||
 	    lseek(fd, token * 11, SEEK_SET) < 0 ||
 	    (seals && fcntl(fd, F_ADD_SEALS, seals)))
 		return -1;
@@ -343,11 +351,11 @@ static void gen1(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
 		uint64_t n = big_size - p * PG < (1 << 20) ?
 			     big_size - p * PG : (1 << 20);
 
-		if (big_data(p) && fill(fd[T_BIG], p * PG, n, T_BIG))
+		if (big_data(p) && lu_fill(fd[T_BIG], p * PG, n, T_BIG))
 			rig_tap(0, "lu_memfd: fill: %s", strerror(errno));
 		/* tmp's pages among big's last ones: some in scratch */
 		if (p == (big_size - (16 << 20)) / PG &&
-		    fill(tmp, 0, 8 * HUGE, 99))
+		    lu_fill(tmp, 0, 8 * HUGE, 99))
 			rig_tap(0, "lu_memfd: fill: %s", strerror(errno));
 	}
 	lseek(fd[T_BIG], 12345, SEEK_SET);
@@ -396,7 +404,7 @@ static void check_big(int fd, int pf)
 	for (p = 0; p * PG < big_size && bad >= 0; p++) {
 		uint64_t n = big_size - p * PG < PG ? big_size - p * PG : PG;
 
-		r = check(fd, p * PG, n, T_BIG, !big_data(p));
+		r = lu_check(fd, p * PG, n, T_BIG, !big_data(p));
 		bad = r < 0 ? -1 : bad + r;
 	}
 	rig_tap(bad == 0, "lu_memfd: every byte of the %llu-byte memfd, holes as zero: %ld bad",
@@ -432,7 +440,7 @@ static void check_big(int fd, int pf)
 static void check_small(int fd, uint64_t size, uint64_t token, int seals)
 {
 	struct stat st = { .st_size = -1 };
-	long bad = check(fd, 0, size, token, 0);
+	long bad = lu_check(fd, 0, size, token, 0);
 
 	fstat(fd, &st);
 
@@ -506,8 +514,7 @@ void scenario_lu_memfd(void)
 		rig_tap(0, "lu_memfd: shmem huge pages: %s", strerror(errno));
 	pfn = calloc(NP, 8);
 	huge = calloc(NP, 1);
-	dev = open("/dev/liveupdate", O_RDWR | O_CLOEXEC);
-	rig_tap(dev >= 0, "lu_memfd: open /dev/liveupdate");
+	dev = lu_dev("lu_memfd");
 	if (dev < 0)
 		return;
 	if (rig.gen == 1)
@@ -555,7 +562,7 @@ static int make_holes(void)
 		return -1;
 	for (p = 0; p * PG < L_HOLES_SIZE; p++) {
 		n = L_HOLES_SIZE - p * PG < PG ? L_HOLES_SIZE - p * PG : PG;
-		if (lazy_data(p) && fill(fd, p * PG, n, L_HOLES))
+		if (lazy_data(p) && lu_fill(fd, p * PG, n, L_HOLES))
 			return -1;
 	}
 	return fd;
@@ -657,7 +664,7 @@ static void lazy_two_readers(int fd)
 
 	if (pid == 0)
 		_exit(check_mapped(fd, L_READ_SIZE, L_READ) ? 1 : 0);
-	bad = check(fd, 0, L_READ_SIZE, L_READ, 0);
+	bad = lu_check(fd, 0, L_READ_SIZE, L_READ, 0);
 	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
 		child_bad = WEXITSTATUS(st);
 	rig_tap(bad == 0 && child_bad == 0,
@@ -679,7 +686,7 @@ static void lazy_holes(int fd)
 		(long long)d, (long long)h, 17 * PG, 20 * PG);
 	for (p = 0; p * PG < L_HOLES_SIZE && bad >= 0; p++) {
 		n = L_HOLES_SIZE - p * PG < PG ? L_HOLES_SIZE - p * PG : PG;
-		r = check(fd, p * PG, n, L_HOLES, !lazy_data(p));
+		r = lu_check(fd, p * PG, n, L_HOLES, !lazy_data(p));
 		bad = r < 0 ? -1 : bad + r;
 	}
 	rig_tap(bad == 0, "lu_lazy: its data and holes read back: %ld bad",
@@ -689,7 +696,7 @@ static void lazy_holes(int fd)
 /* punch and truncate pages that never entered the page cache */
 static void lazy_cut(int fd)
 {
-	const uint64_t cut = (1UL << 20) + 104;	/* 8-aligned: check() */
+	const uint64_t cut = (1UL << 20) + 104;	/* 8-aligned: lu_check() */
 	long bad = 0;
 	int r;
 
@@ -700,12 +707,12 @@ static void lazy_cut(int fd)
 	r = r ?: ftruncate(fd, cut) ? errno : 0;
 	r = r ?: ftruncate(fd, L_CUT_SIZE) ? errno : 0;
 	expect_err(r, 0, "lazy: hole punches and a truncation into a page, then back up");
-	bad += check(fd, 0, 5 * PG + 104, L_CUT, 0);
-	bad += check(fd, 5 * PG + 104, 200, L_CUT, 1);
-	bad += check(fd, 5 * PG + 304, 5 * PG - 304, L_CUT, 0);
-	bad += check(fd, 10 * PG, 10 * PG, L_CUT, 1);
-	bad += check(fd, 20 * PG, cut - 20 * PG, L_CUT, 0);
-	bad += check(fd, cut, L_CUT_SIZE - cut, L_CUT, 1);
+	bad += lu_check(fd, 0, 5 * PG + 104, L_CUT, 0);
+	bad += lu_check(fd, 5 * PG + 104, 200, L_CUT, 1);
+	bad += lu_check(fd, 5 * PG + 304, 5 * PG - 304, L_CUT, 0);
+	bad += lu_check(fd, 10 * PG, 10 * PG, L_CUT, 1);
+	bad += lu_check(fd, 20 * PG, cut - 20 * PG, L_CUT, 0);
+	bad += lu_check(fd, cut, L_CUT_SIZE - cut, L_CUT, 1);
 	rig_tap(bad == 0, "lu_lazy: punched and cut-off bytes read as zeros, the rest as before: %ld bad",
 		bad);
 }
@@ -751,7 +758,7 @@ static void lazy_gen3(int dev)
 {
 	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "lazy2");
 	int fd = s < 0 ? -1 : lu_ioc_retrieve_fd(s, L_AGAIN);
-	long bad = fd < 0 ? -1 : check(fd, 0, L_AGAIN_SIZE, L_AGAIN, 0);
+	long bad = fd < 0 ? -1 : lu_check(fd, 0, L_AGAIN_SIZE, L_AGAIN, 0);
 
 	rig_tap(bad == 0, "lu_lazy: the memfd preserved again before it was used has every byte in gen 3: %ld bad",
 		bad);
@@ -770,8 +777,7 @@ void scenario_lu_lazy(void)
 		return;
 	rig_read_file("/sys/module/liveupdate/parameters/memfd_populate", v,
 		      sizeof(v) - 1);
-	dev = open("/dev/liveupdate", O_RDWR | O_CLOEXEC);
-	rig_tap(dev >= 0, "lu_lazy: open /dev/liveupdate");
+	dev = lu_dev("lu_lazy");
 	if (dev < 0)
 		return;
 	if (rig.gen == 1)
@@ -806,7 +812,7 @@ static void hole_gen1(int dev)
 	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "hole");
 	int fd = memfd_create("hole", MFD_CLOEXEC);
 	int ok = s >= 0 && fd >= 0 && !ftruncate(fd, H_SIZE) &&
-		 !fill(fd, PG, H_SIZE - PG, H_TOKEN) &&
+		 !lu_fill(fd, PG, H_SIZE - PG, H_TOKEN) &&
 		 !lu_ioc_preserve(s, fd, H_TOKEN);
 
 	rig_tap(ok, "lu_hole: a 4 MiB memfd, page 0 a hole, preserved with THP off");
@@ -819,7 +825,7 @@ static void hole_gen1(int dev)
 	ok = ok && fd >= 0 && !fallocate(fd, 0, 0, F_SIZE) &&
 	     !lu_ioc_preserve(s, fd, F_TOKEN);
 	rig_tap(ok, "lu_hole: a 1 MiB memfd fallocated, preserved, then written");
-	ok = ok && !fill(fd, 0, F_SIZE, F_TOKEN);
+	ok = ok && !lu_fill(fd, 0, F_SIZE, F_TOKEN);
 	rig_tap(ok, "lu_hole: the write into the preserved fallocated memfd works");
 	close(fd);
 	if (ok)
@@ -829,7 +835,7 @@ static void hole_gen1(int dev)
 static void falloc_gen2(int s)
 {
 	int fd = lu_ioc_retrieve_fd(s, F_TOKEN);
-	long bad = fd < 0 ? -1 : check(fd, 0, F_SIZE, F_TOKEN, 0);
+	long bad = fd < 0 ? -1 : lu_check(fd, 0, F_SIZE, F_TOKEN, 0);
 
 	rig_tap(bad == 0, "lu_hole: what was written after PRESERVE_FD into fallocated pages is all there: %ld bad",
 		bad);
@@ -854,7 +860,7 @@ static void hole_gen2(int dev)
 	falloc_gen2(s);
 	rig_tap(pwrite(fd, &one, 1, 0) == 1,
 		"lu_hole: a byte written into the hole at offset 0");
-	bad = check(fd, PG, PG, H_TOKEN, 0);
+	bad = lu_check(fd, PG, PG, H_TOKEN, 0);
 	rig_tap(bad == 0, "lu_hole: page 1 reads back after the write into page 0: %ld bad",
 		bad);
 	m = mmap(NULL, H_SIZE, PROT_READ, MAP_SHARED, fd, 0);
@@ -869,7 +875,7 @@ static void hole_gen2(int dev)
 	} else {
 		rig_tap(0, "lu_hole: mmap: %s", strerror(errno));
 	}
-	bad = check(fd, PG, H_SIZE - PG, H_TOKEN, 0);
+	bad = lu_check(fd, PG, H_SIZE - PG, H_TOKEN, 0);
 	rig_tap(bad == 0, "lu_hole: every byte of pages 1..1023: %ld bad", bad);
 	expect_err(-lu_ioc_finish(s), 0, "FINISH of session hole");
 	close(s);
@@ -886,8 +892,7 @@ void scenario_lu_hole(void)
 
 	if (!rig_param_long("rig.lu_hole", 0))
 		return;
-	dev = open("/dev/liveupdate", O_RDWR | O_CLOEXEC);
-	rig_tap(dev >= 0, "lu_hole: open /dev/liveupdate");
+	dev = lu_dev("lu_hole");
 	if (dev < 0)
 		return;
 	if (rig.gen == 1)

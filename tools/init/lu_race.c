@@ -294,8 +294,7 @@ void scenario_lu_race(void)
 
 	if (!rig_param("rig.lu_race", phase, sizeof(phase)))
 		return;
-	dev = open("/dev/liveupdate", O_RDWR | O_CLOEXEC);
-	rig_tap(dev >= 0, "lu_race: open /dev/liveupdate");
+	dev = lu_dev("lu_race");
 	if (dev < 0)
 		return;
 	if (rig.gen > 1)

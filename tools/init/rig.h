@@ -56,12 +56,17 @@ void scenario_lu_race(void);
 void scenario_lu_damage(void);
 
 /* /dev/liveupdate for the scenarios (lu_memfd.c): fds or -errno */
+int lu_dev(const char *who);	/* opened, with a TAP line for @who */
 int lu_ioc_session(int dev, unsigned long cmd, const char *name);
 int lu_ioc_preserve(int s, int fd, uint64_t token);
 int lu_ioc_retrieve_fd(int s, uint64_t token);
 int lu_ioc_finish(int s);
 /* the test pattern: word @i of the memfd @token */
 uint64_t lu_word(uint64_t token, uint64_t i);
+/* write the pattern of @token at [@off, @off + @len): 0 or -1 */
+int lu_fill(int fd, uint64_t off, uint64_t len, uint64_t token);
+/* bytes there that differ from it (or from zero), -1 on a short read */
+long lu_check(int fd, uint64_t off, uint64_t len, uint64_t token, int zero);
 /* a child holds session @s through the kexec; closes @s here */
 void lu_hold(int s);
 
