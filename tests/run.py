@@ -81,8 +81,10 @@ def run_units(tap, pattern):
 
 
 def run_fuzz(tap):
-    """The handover validator under libFuzzer, ASan and UBSan, bounded."""
-    secs = os.environ.get("FUZZ_SECONDS", "60")
+    """The handover validator and the live update record parsers under
+    libFuzzer, ASan and UBSan, bounded: FUZZ_SECONDS for each target.
+    Lines of the live update target start with "liveupdate: "."""
+    secs = os.environ.get("FUZZ_SECONDS", "25")
     p = subprocess.run(["make", "-s", "-C", os.path.join(TOP, "tests/fuzz"),
                         "B=" + BUILD, "run", "SECONDS=" + secs],
                        capture_output=True, text=True)
@@ -92,10 +94,13 @@ def run_fuzz(tap):
         m = UNIT_TAP.match(line)
         if m:
             seen += 1
-            tap.result(m.group(1) == "ok", "fuzz/handover: %s" % m.group(2),
+            target, desc = "handover", m.group(2)
+            if desc.startswith("liveupdate: "):
+                target, desc = "liveupdate", desc[len("liveupdate: "):]
+            tap.result(m.group(1) == "ok", "fuzz/%s: %s" % (target, desc),
                        lines[-30:])
     if p.returncode or not seen:
-        tap.result(False, "fuzz/handover: build or run", lines[-30:])
+        tap.result(False, "fuzz: build or run", lines[-30:])
 
 
 def run_style(tap):

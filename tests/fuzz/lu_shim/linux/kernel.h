@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* <linux/kernel.h> for user space: see ../lu_shim.h */
+#include "../lu_shim.h"
