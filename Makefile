@@ -4,6 +4,8 @@
 #   make demo     build everything, boot a KHO kexec chain, print a summary
 #   make demo-arm64  the same chain on arm64 (qemu-system-aarch64)
 #   make test     build, run all tests (T=name runs only matching ones)
+#   make test-debug  every x86 scenario on the KASAN + UBSAN + lockdep
+#                 kernel (linux/kho-kasan.config; about 2 h)
 #   make bench    tracker (user space) and VM benchmarks (bench/results/);
 #                 BENCH_ARGS="--sizes 256M,1G --mem 4G" for the VM one
 #   make bench-liveupdate  a 1 GiB memfd kept by live update vs written to
@@ -25,7 +27,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test demo demo-arm64 bench bench-liveupdate bench-reboot bench-reboot-arm64 fuzz fuzz-seeds check series clean distclean
+.PHONY: all deps tree kernel initramfs test test-debug demo demo-arm64 bench bench-liveupdate bench-reboot bench-reboot-arm64 fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -46,9 +48,15 @@ initramfs: kernel
 	@KCONFIG_VARIANT=arm64 scripts/initramfs.sh
 	@KCONFIG_VARIANT=nofile scripts/kernel.sh
 	@KCONFIG_VARIANT=nofile scripts/initramfs.sh
+	@KCONFIG_VARIANT=kasan scripts/kernel.sh
+	@KCONFIG_VARIANT=kasan scripts/initramfs.sh
 
 test: initramfs
 	@python3 tests/run.py $(if $(T),-k $(T))
+
+# every x86 scenario on the KASAN + UBSAN + lockdep kernel (about 2 h)
+test-debug: initramfs
+	@python3 tests/run.py --debug $(if $(T),-k $(T))
 
 # the demos build only the kernel and initramfs they boot
 demo: kernel

@@ -3,6 +3,8 @@
 # Configure (tinyconfig + linux/kho.config [+ extra fragments]) and build
 # the VM kernel in build/linux. The .config is only replaced when its
 # content changes, so rebuilds stay incremental. Uses ccache when present.
+# KCONFIG_VARIANT=kasan adds linux/kho-checks.config and kho-kasan.config,
+# no variant kho-checks.config, any other kho-$KCONFIG_VARIANT.config.
 # KCONFIG_VARIANT=arm64 cross-builds the arm64 kernel from
 # linux/kho-arm64.config alone (with Debian's gcc-aarch64-linux-gnu).
 set -euo pipefail
@@ -12,7 +14,12 @@ B=${B:-$top/build}
 src=$B/linux
 out=$B/kernel${KCONFIG_VARIANT:+-$KCONFIG_VARIANT}
 frags=("$top/linux/kho.config")
-[ -n "${KCONFIG_VARIANT:-}" ] && frags+=("$top/linux/kho-$KCONFIG_VARIANT.config")
+# the plain x86 kernel and the sanitizer one carry the debug checks
+case "${KCONFIG_VARIANT:-}" in
+"") frags+=("$top/linux/kho-checks.config") ;;
+kasan) frags+=("$top/linux/kho-checks.config" "$top/linux/kho-kasan.config") ;;
+*) frags+=("$top/linux/kho-$KCONFIG_VARIANT.config") ;;
+esac
 cross=() target=bzImage image=arch/x86/boot/bzImage tcc=gcc
 if [ "${KCONFIG_VARIANT:-}" = arm64 ]; then
 	frags=("$top/linux/kho-arm64.config")

@@ -38,6 +38,16 @@ if [ "$(cat "$state/hash" 2>/dev/null)" = "$hash" ]; then
 fi
 
 # Revert the patches applied last time, newest first.
+# Files the old and new series patch: their content and time now, so
+# that one the new series leaves as it was keeps its time (no rebuild).
+stamps=$(mktemp)
+trap 'rm -f "$stamps"' EXIT
+cat "$state"/patches/*.patch "$top"/linux/patches/*.patch 2>/dev/null |
+	sed -n 's|^+++ b/||p' | sort -u | while read -r f; do
+	[ -f "$src/$f" ] &&
+		echo "$(sha256sum < "$src/$f" | cut -d' ' -f1) $(stat -c %Y "$src/$f") $f"
+done > "$stamps"
+
 if [ -d "$state/patches" ]; then
 	for p in $(ls "$state/patches" | sort -r); do
 		patch -d "$src" -p1 -R -s --no-backup-if-mismatch < "$state/patches/$p" || {
@@ -72,6 +82,11 @@ for p in $("$top/scripts/series-files.sh" --patches); do
 	patch -d "$src" -p1 -s -N --no-backup-if-mismatch < "$top/linux/patches/$p"
 	cp "$top/linux/patches/$p" "$state.new/patches/$p"
 done
+while read -r sum t f; do
+	[ -f "$src/$f" ] &&
+		[ "$(sha256sum < "$src/$f" | cut -d' ' -f1)" = "$sum" ] &&
+		touch -d "@$t" "$src/$f"
+done < "$stamps"
 echo "$hash" > "$state.new/hash"
 rm -rf "$state"; mv "$state.new" "$state"
 echo "tree: series applied to $src"

@@ -135,6 +135,16 @@ def run_debcfg(tap, arch):
                [l for l in lines if "debcfg: " in l][-30:])
 
 
+def context(res, line, before=3, after=25):
+    """The log lines around @line (a kernel report and its trace)."""
+    i = 0
+    for j, l in enumerate(res.log):
+        if l.strip() == line:
+            i = j
+            break
+    return res.log[max(0, i - before):i + after]
+
+
 def run_vm(tap, sc):
     res = rig.run(**sc["run"])
     name = "vm/" + sc["name"]
@@ -158,6 +168,15 @@ def run_vm(tap, sc):
     if extra:
         for ok, desc, diag in extra(res):
             tap.result(ok, "%s: %s" % (name, desc), diag)
+    # a kernel check that fired fails the scenario, unless it is the
+    # report the scenario provokes ("reports": substrings of its lines)
+    allowed = sc.get("reports", ())
+    bad = [(g, l) for g, l in res.reports if not any(a in l for a in allowed)]
+    tap.result(not bad, "%s: no kernel report (WARNING, BUG, KASAN, UBSAN, "
+               "lockdep)" % name,
+               ["gen%d: %s" % r for r in bad[:10]] +
+               (["log (%s) around the first:" % res.logfile] +
+                context(res, bad[0][1]) if bad else []))
 
 
 def run_prev(tap):
@@ -179,7 +198,13 @@ def main():
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--no-unit", action="store_true")
     ap.add_argument("--no-vm", action="store_true")
+    ap.add_argument("--debug", action="store_true",
+                    help="every plain x86 scenario on the KASAN kernel "
+                    "(make test-debug), no unit tests")
     a = ap.parse_args()
+    if a.debug:
+        a.no_unit = True
+        scenarios.SCENARIOS = list(scenarios.debug_scenarios())
     if a.list:
         print("unit/*")
         for sc in scenarios.SCENARIOS:

@@ -12,7 +12,9 @@ The runner only reads the serial console:
 
 A kernel panic, a boot that exceeds its time limit, a chain that exceeds
 its limit, a missing generation or a log with no result is a failure;
-the last 30 lines of the log are shown with it.
+the last 30 lines of the log are shown with it. Kernel reports (WARNING,
+BUG, KASAN, UBSAN, lockdep, Oops) are collected in Result.reports; the
+runner fails a scenario on any it does not expect.
 """
 
 import os
@@ -72,6 +74,7 @@ class Result:
         self.done_at = {}       # gen -> host seconds of its "done" line
         self.errors = []        # rig-level failures (panic, timeout, ...)
         self.info = {}          # gen -> {key: value} from "RIG: gen=N kho k=v"
+        self.reports = []       # (gen, line): WARN, BUG, KASAN, lockdep...
         self.log = []
         self.logfile = None
         self.wall = 0.0
@@ -89,6 +92,12 @@ DONE_RE = re.compile(r"RIG: gen=(\d+) done next=(\w+)")
 INFO_RE = re.compile(r"RIG: gen=(\d+) kho (.*)$")
 START_RE = re.compile(r"RIG: gen=(\d+) of (\d+) .*uptime_ms=(\d+)")
 KTAP_CASE_RE = re.compile(r"^\[\s*[\d.]+\]\s{4,}(ok|not ok) \d+ (\S+)(.*)$")
+# what the kernel prints when one of its checks fires: WARN_ON, BUG_ON,
+# KASAN ("BUG: KASAN: ..."), lockdep ("WARNING: possible ..."), UBSAN,
+# a sleeping call in atomic context ("BUG: sleeping function ...")
+REPORT_RE = re.compile(r"^\[\s*[\d.]+\] (WARNING:|BUG:|kernel BUG at|"
+                       r"UBSAN:|Oops:|general protection fault|"
+                       r"list_add corruption|list_del corruption)")
 KTAP_SUITE_RE = re.compile(r"^\[\s*[\d.]+\]\s+# Subtest: (\S+)")
 
 
@@ -118,6 +127,10 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
     machine = (["qemu-system-aarch64", "-M", "virt", "-cpu", "max",
                 "-accel", "tcg"] if arm64 else
                ["qemu-system-x86_64", "-accel", accel()])
+    # one socket per CPU with NUMA nodes, or the CPUs' shared cache
+    # spans nodes (a WARNING from the scheduler's topology check)
+    if "-numa" in qemu_extra and isinstance(smp, int):
+        smp = "%d,sockets=%d" % (smp, smp)
     cmd = machine + ["-m", mem, "-smp", str(smp), "-display", "none",
                      "-nodefaults", "-serial", "stdio", "-no-reboot",
                      "-kernel", kernel, "-initrd", initrd,
@@ -160,6 +173,8 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
                     gen += 1
                     last_boot = time.monotonic()
                     res.gen_start[gen] = last_boot - start
+                if REPORT_RE.match(line):
+                    res.reports.append((gen, line.strip()))
                 if "Kernel panic" in line:
                     res.errors.append("generation %d: %s" %
                                       (gen, line.strip()))

@@ -5,7 +5,9 @@ Each entry: "name" (shown in the TAP file), "run" (arguments of rig.run),
 and optionally "check", a function turning the rig.Result into
 (ok, description, diagnostics) tuples when the default judgement (every
 check passed, every generation done) is not what the scenario proves,
-or "extra", checks added to the default judgement.
+or "extra", checks added to the default judgement, and "reports",
+substrings of the kernel reports (WARNING, BUG, ...) the scenario
+provokes on purpose; any other report fails it.
 
 Every KHO scenario runs in three configurations: bitmap mode (the
 default), the memblock_reserve reference mode (kho_mode=memblock), and a
@@ -405,12 +407,37 @@ def unclaimed_released(res):
                    "left to release", [m.group(0) for m in tk])
 
 
+POC_RE = re.compile(r"kexec: (\d+) of (\d+) in-place segments cleaned to "
+                    r"the point of coherency at load")
+
+
+def cleaned_poc(gens, required=True):
+    """arm64: every in-place segment of each reboot in @gens was cleaned
+    to the point of coherency at load (QEMU models no caches: the
+    kernel's count is the evidence). @required: the line must be there,
+    else only checked when it is (no segment in place)."""
+    def check(res):
+        by_gen = by_generation(res)
+        for g in gens:
+            lines = [m for m in (POC_RE.search(ln) for ln in
+                                 (by_gen[g - 1] if len(by_gen) >= g else []))
+                     if m]
+            ok = (bool(lines) or not required) and all(
+                m.group(1) == m.group(2) and int(m.group(2)) > 0
+                for m in lines)
+            yield (ok, "gen%d: every in-place segment cleaned to the point "
+                   "of coherency (%s)" % (g, ", ".join(
+                       "%s of %s" % m.groups() for m in lines) or "none"),
+                   [m.group(0) for m in lines])
+    return check
+
+
 def arm64_scenarios():
     run = dict(gens=3, mem="1G", smp=2, variant="arm64", boot_timeout=180)
     # the rig's KHO scenario too: scratch, the kernel inside it, debugfs
     yield {"name": "arm64-kho-chain",
            "run": dict(run, name="kho@arm64", append="kho=on"),
-           "extra": arm64_chain()}
+           "extra": both(arm64_chain(), cleaned_poc((1, 2)))}
     yield {"name": "arm64-kho-chain-memblock",
            "run": dict(run, name="kho@arm64-memblock",
                        append="kho=on kho_mode=memblock"),
@@ -452,7 +479,9 @@ def arm64_scenarios():
                              c for c in timeline(khoctl=False,
                                                  purgatory=False)(res)
                              if not c[1].startswith("gen2: the reboot")),
-                         fallback_copied)}
+                         fallback_copied,
+                         cleaned_poc((1,), required=False),
+                         cleaned_poc((2,)))}
     # arm64 places the kernel bottom-up and its initrd and device tree
     # above it: scratch must be offered in address order. Here the low
     # area (8 MiB, too small for kernel and initrd) lies above the
@@ -749,6 +778,24 @@ def liveupdate(arch=""):
                                "rig.lu_damage=" + what),
                    "extra": log_has("a kept memfd is lost: " + why,
                                     "damaged memfd records refused", 2, n)}
+    # a kept memfd half in swap, half paged out and in during
+    # PRESERVE_FD: every page kept (the x86 test kernel has swap)
+    if not arch:
+        yield {"name": "liveupdate-swap",
+               "run": dict(name="kho@lu-swap", gens=2, mem="512M", smp=2,
+                           append="kho=on rig.lu_swap=1")}
+    # the page cache fill of a retrieved memfd (memfd_populate=1) cut
+    # by failed slab allocations: the rest go in on first use, charged
+    # to the memory cgroup once (x86 test kernel: MEMCG, DEBUG_VM)
+    if not arch:
+        yield {"name": "liveupdate-fill-nomem",
+               "run": dict(name="kho@lu-nomem", gens=2, mem="512M", smp=2,
+                           append="kho=on rig.lu_nomem=1")}
+    # ENOSPC where the next kernel would refuse; a retrieved memfd has
+    # no set-id bit, keeps F_SEAL_WRITE's rules, honours vm.memfd_noexec
+    yield {"name": pre + "liveupdate-rules",
+           "run": dict(name="kho@%slu-rules" % pre, gens=2, mem="512M",
+                       smp=2, append="kho=on rig.lu_rules=1", **var)}
     yield {"name": pre + "liveupdate-khoctl",
            "run": dict(name="kho@%slu-khoctl" % pre, gens=2, mem="512M",
                        smp=2, append=lu + "khoctl rig.lu_list=1", **var)}
@@ -802,6 +849,7 @@ SCENARIOS = [
     {"name": "kho-preserve-might-sleep",
      "run": dict(name="kho@atomic", gens=1, mem="512M", smp=2,
                  append="kho=on test_kho_harden.atomic=1"),
+     "reports": ("BUG: sleeping function called from invalid context",),
      "extra": both(log_has("sleeping function called from invalid "
                            "context", "preserve with preemption off", 1),
                    log_has("kernel/kho/core.c:", "the line names KHO", 1))},
@@ -1002,3 +1050,38 @@ def arm64_also():
 
 
 SCENARIOS += list(arm64_also())
+
+# The sanitizer kernel (linux/kho-kasan.config: KASAN, UBSAN bounds,
+# lockdep, DEBUG_VM) runs these in make test, named "kasan-" + name;
+# make test-debug (tests/run.py --debug) runs every scenario of the
+# plain x86 kernel on it. KASAN in TCG is slow: twice the time limits.
+KASAN_ALSO = ("kho-chain", "liveupdate-contract", "liveupdate-chain",
+              "liveupdate-memfd", "liveupdate-lazy", "liveupdate-race-reboot",
+              "liveupdate-damage-entry", "liveupdate-swap",
+              "liveupdate-fill-nomem",
+              "liveupdate-khoctl")
+
+
+def on_kasan(sc):
+    """@sc on the sanitizer kernel, or None if it needs another kernel."""
+    r = sc["run"]
+    if r.get("variant") or r.get("kernel") or r.get("initrd"):
+        return None
+    bt = r.get("boot_timeout", 120) * 2
+    run = dict(r, variant="kasan", boot_timeout=bt,
+               chain_timeout=(r["chain_timeout"] * 2
+                              if r.get("chain_timeout") else None),
+               name=r["name"].replace("@", "@kasan-", 1)
+               if "@" in r["name"] else r["name"] + "@kasan")
+    return dict(sc, name="kasan-" + sc["name"], run=run)
+
+
+def debug_scenarios():
+    """make test-debug: every plain x86 scenario on the KASAN kernel."""
+    for sc in SCENARIOS:
+        k = on_kasan(sc) if not sc["name"].startswith("kasan-") else None
+        if k:
+            yield k
+
+
+SCENARIOS += [on_kasan(sc) for sc in SCENARIOS if sc["name"] in KASAN_ALSO]

@@ -118,6 +118,9 @@ int scenario_kho(void)
 	scenario_lu_hole();
 	scenario_lu_race();
 	scenario_lu_damage();
+	scenario_lu_swap();
+	scenario_lu_nomem();
+	scenario_lu_rules();
 	if (!rig_param("rig.expect", want, sizeof(want)))
 		strcpy(want, rig.gen == 1 ? "none" : "accepted");
 	kv_get(kho, "incoming", state, sizeof(state));

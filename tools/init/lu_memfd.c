@@ -329,10 +329,19 @@ static void gen1(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
 	uint64_t *before = calloc(NP, 8);
 	long free0 = rig_meminfo("MemFree"), cma = rig_meminfo("CmaFree");
 	/* big's last 32 MiB go half to CMA: see __rmqueue() */
-	long ballast_size = free0 - 2 * cma - (long)big_size + (32 << 20);
+	long room = free0 - 2 * cma + (32 << 20) - (16 << 20), ballast_size;
 	int ballast = memfd_create("ballast", MFD_CLOEXEC), tmp;
 	uint64_t p, moved = 0, stayed = 0, hp = 0;
 
+	/*
+	 * A kernel that leaves less free (KASAN's shadow, a larger
+	 * scratch) gets a smaller big memfd, still partly in scratch:
+	 * at least a 16 MiB ballast, at least 48 MiB of big. The next
+	 * generations read its size from the page list's.
+	 */
+	if ((long)big_size > room && room >= (48L << 20))
+		big_size = (room & ~((1L << 20) - 1)) + 123;
+	ballast_size = free0 - 2 * cma - (long)big_size + (32 << 20);
 	ballast_size = ballast_size > 0 ? ballast_size / HUGE * HUGE : 0;
 	rig_log("gen=%d lu_memfd free=%ld cma=%ld ballast=%ld big=%llu thp=%d",
 		rig.gen, free0, cma, ballast_size,
@@ -468,6 +477,14 @@ static void later_gen(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
 	}
 	if (fd[T_BIG] < 0 || fd[T_PFNS] < 0)
 		return;
+	{
+		struct stat st;
+
+		/* 8 bytes and 1 per page of big, whose size is k MiB + 123 */
+		if (!fstat(fd[T_PFNS], &st) && st.st_size / 9 > 1 &&
+		    (uint64_t)st.st_size / 9 <= NP)
+			big_size = (st.st_size / 9 - 1) * PG + 123;
+	}
 	{
 		off_t pos = lseek(fd[T_BIG], 0, SEEK_CUR);
 

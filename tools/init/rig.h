@@ -54,6 +54,9 @@ void scenario_lu_lazy(void);
 void scenario_lu_hole(void);
 void scenario_lu_race(void);
 void scenario_lu_damage(void);
+void scenario_lu_swap(void);
+void scenario_lu_nomem(void);
+void scenario_lu_rules(void);
 
 /* /dev/liveupdate for the scenarios (lu_memfd.c): fds or -errno */
 int lu_dev(const char *who);	/* opened, with a TAP line for @who */

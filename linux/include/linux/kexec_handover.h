@@ -97,6 +97,12 @@ int kho_kimage_take_segments(struct kimage *image);
 bool kho_segment_inplace(const struct kimage *image,
 			 const struct kexec_segment *seg);
 int kho_load_segment_inplace(struct kimage *image, struct kexec_segment *seg);
+void kho_kimage_clean_inplace(struct kimage *image,
+			      void (*clean)(unsigned long start,
+					    unsigned long end));
+void kho_kimage_check_clean(struct kimage *image,
+			    void (*clean)(unsigned long start,
+					  unsigned long end));
 struct page *kho_kimage_pages_inplace(const struct kimage *image,
 				      unsigned long addr, unsigned long size);
 void kho_kimage_release(struct kimage *image);
@@ -109,6 +115,7 @@ void kexec_tl_parse_page(u64 page);
 phys_addr_t kexec_tl_slot_phys(void);
 phys_addr_t kexec_tl_page_phys(void);
 bool kexec_tl_in_range(phys_addr_t start, phys_addr_t end);
+phys_addr_t kexec_tl_image_slot(struct kimage *image);
 void kexec_tl_reboot(struct kimage *image, unsigned long planned);
 void kexec_tl_stamp(unsigned int point);
 int kho_retrieve_subtree(const char *name, phys_addr_t *phys, u64 *size);
@@ -205,6 +212,18 @@ static inline int kho_load_segment_inplace(struct kimage *image,
 	return -EINVAL;
 }
 
+static inline void kho_kimage_clean_inplace(struct kimage *image,
+					    void (*clean)(unsigned long start,
+							  unsigned long end))
+{
+}
+
+static inline void kho_kimage_check_clean(struct kimage *image,
+					  void (*clean)(unsigned long start,
+							unsigned long end))
+{
+}
+
 static inline struct page *
 kho_kimage_pages_inplace(const struct kimage *image, unsigned long addr,
 			 unsigned long size)
@@ -254,6 +273,11 @@ static inline phys_addr_t kexec_tl_page_phys(void)
 static inline bool kexec_tl_in_range(phys_addr_t start, phys_addr_t end)
 {
 	return false;
+}
+
+static inline phys_addr_t kexec_tl_image_slot(struct kimage *image)
+{
+	return 0;
 }
 
 static inline void kexec_tl_reboot(struct kimage *image,

@@ -229,6 +229,7 @@ int kho_kimage_take_segments(struct kimage *image)
 		const struct kexec_segment *s = &image->segment[i];
 
 		image->kho_inplace[i].nr_pages = 0;
+		image->kho_inplace[i].cleaned = false;
 		pfn = PHYS_PFN(s->mem);
 		nr = PHYS_PFN(s->memsz);
 		/* a segment whose pages cannot be had is copied at reboot */
@@ -293,6 +294,67 @@ int kho_load_segment_inplace(struct kimage *image, struct kexec_segment *seg)
 			cond_resched();
 	}
 	return 0;
+}
+
+/**
+ * kho_kimage_clean_inplace() - clean the in-place segments to the PoC
+ * @image: an image whose segments are all loaded
+ * @clean: the architecture's clean and invalidate of [start, end) of the
+ *	   linear map to the point of coherency
+ *
+ * The relocation cleans what it copies; a segment loaded in place is
+ * not copied, and the next kernel (or purgatory) reads it with the MMU
+ * and caches off. Nothing writes an in-place segment after its load, so
+ * cleaning it once the image is loaded is enough, and keeps the cost
+ * out of the reboot.
+ */
+void kho_kimage_clean_inplace(struct kimage *image,
+			      void (*clean)(unsigned long start,
+					    unsigned long end))
+{
+	unsigned long i, va;
+
+	for (i = 0; i < image->nr_segments; i++) {
+		if (!image->kho_inplace[i].nr_pages)
+			continue;
+		va = (unsigned long)phys_to_virt(image->segment[i].mem);
+		clean(va, va + (image->kho_inplace[i].nr_pages << PAGE_SHIFT));
+		image->kho_inplace[i].cleaned = true;
+		cond_resched();
+	}
+}
+
+/**
+ * kho_kimage_check_clean() - at the reboot: was every in-place segment cleaned
+ * @image: the image being booted
+ * @clean: as for kho_kimage_clean_inplace(), for one that was not
+ *
+ * A debug counter for what no emulator shows: one line with how many
+ * in-place segments were cleaned to the point of coherency at load; one
+ * that was not is cleaned now, with a warning line naming it.
+ */
+void kho_kimage_check_clean(struct kimage *image,
+			    void (*clean)(unsigned long start,
+					  unsigned long end))
+{
+	unsigned long i, n = 0, done = 0, va;
+
+	for (i = 0; i < image->nr_segments; i++) {
+		if (!image->kho_inplace[i].nr_pages)
+			continue;
+		n++;
+		if (image->kho_inplace[i].cleaned) {
+			done++;
+			continue;
+		}
+		pr_warn("kexec: in-place segment %lu was not cleaned to the point of coherency at load; cleaning it now\n",
+			i);
+		va = (unsigned long)phys_to_virt(image->segment[i].mem);
+		clean(va, va + (image->kho_inplace[i].nr_pages << PAGE_SHIFT));
+	}
+	if (n)
+		pr_info("kexec: %lu of %lu in-place segments cleaned to the point of coherency at load\n",
+			done, n);
 }
 
 /**

@@ -42,6 +42,7 @@
 
 #define pr_fmt(fmt) "kexec-timeline: " fmt
 
+#include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/io.h>
 #include <linux/kexec.h>
@@ -188,6 +189,24 @@ static struct bin_attribute kexec_timeline_attr = {
 	.read = kexec_timeline_read,
 };
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+/*
+ * debugfs kexec_timeline_page: the history page's physical address, for
+ * the test that loads a kexec_load segment over it.
+ */
+static u64 tl_page;
+
+static void __init tl_debug_page(struct kexec_tl_history *h)
+{
+	tl_page = virt_to_phys(h);
+	debugfs_create_x64("kexec_timeline_page", 0400, NULL, &tl_page);
+}
+#else
+static inline void tl_debug_page(struct kexec_tl_history *h)
+{
+}
+#endif
+
 /*
  * Take the history over (a KHO subtree first, the setup_data copy next),
  * complete the record of the reboot that started this kernel, and offer
@@ -241,6 +260,7 @@ static int __init kexec_tl_init(void)
 	}
 	if (sysfs_create_bin_file(kernel_kobj, &kexec_timeline_attr))
 		pr_warn("no /sys/kernel/kexec_timeline\n");
+	tl_debug_page(h);
 	return 0;
 }
 late_initcall(kexec_tl_init);
@@ -360,6 +380,35 @@ bool kexec_tl_in_range(phys_addr_t start, phys_addr_t end)
 	phys_addr_t page = kexec_tl_page_phys();
 
 	return page && page <= end && page + PAGE_SIZE - 1 >= start;
+}
+
+/**
+ * kexec_tl_image_slot() - the slot the reboot into @image may stamp
+ * @image: the image being booted
+ *
+ * relocate_kernel stamps the slot after it has copied the segments to
+ * their destinations. kexec_load() lets user space put a segment
+ * anywhere in RAM, the history page included (kexec_file_load() keeps
+ * them off it): such a reboot is not stamped, as the stamps would land
+ * in the segment (a purgatory checksum failing, or a corrupt initrd).
+ *
+ * Return: kexec_tl_slot_phys(), or 0 when a segment covers the page.
+ */
+phys_addr_t kexec_tl_image_slot(struct kimage *image)
+{
+	unsigned long i;
+
+	for (i = 0; i < image->nr_segments; i++) {
+		const struct kexec_segment *seg = &image->segment[i];
+
+		if (seg->memsz &&
+		    kexec_tl_in_range(seg->mem, seg->mem + seg->memsz - 1)) {
+			pr_info("segment %lu covers the history page: this reboot is not recorded\n",
+				i);
+			return 0;
+		}
+	}
+	return kexec_tl_slot_phys();
 }
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG

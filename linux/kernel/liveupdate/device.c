@@ -32,11 +32,9 @@
 #include <linux/init.h>
 #include <linux/kobject.h>
 #include <linux/miscdevice.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 
 #include "internal.h"
 
@@ -260,25 +258,11 @@ static struct miscdevice lu_misc = {
 	.mode = 0600,
 };
 
-#define LU_SHOW_MAX	SZ_4M
-
 static ssize_t sessions_read(struct file *filp, struct kobject *kobj,
 			     struct bin_attribute *attr, char *buf,
 			     loff_t off, size_t count)
 {
-	char *text = kvmalloc(LU_SHOW_MAX, GFP_KERNEL);
-	ssize_t len;
-
-	if (!text)
-		return -ENOMEM;
-	len = lu_sessions_show(text, LU_SHOW_MAX);
-	if (off >= len)
-		len = 0;
-	else
-		len = min_t(ssize_t, count, len - off);
-	memcpy(buf, text + off, len);
-	kvfree(text);
-	return len;
+	return lu_sessions_show(buf, off, count);
 }
 
 static struct bin_attribute sessions_attr = {
@@ -314,6 +298,9 @@ static void debug_init(void)
 	debugfs_create_file("corrupt", 0200, dir, NULL, &corrupt_fops);
 	debugfs_create_u32("freeze_delay_ms", 0600, dir,
 			   &lu_debug_freeze_delay_ms);
+	/* lower only: above the next kernel's limits they do nothing */
+	debugfs_create_u32("max_sessions", 0600, dir, &lu_debug_max_sessions);
+	debugfs_create_u32("max_files", 0600, dir, &lu_debug_max_files);
 }
 #else
 static inline void debug_init(void)

@@ -140,6 +140,8 @@ extern struct mutex lu_mutex;
 extern char lu_debug_corrupt[16];
 /* debugfs liveupdate/freeze_delay_ms: sleep after the freeze */
 extern unsigned int lu_debug_freeze_delay_ms;
+extern u32 lu_debug_max_sessions;
+extern u32 lu_debug_max_files;
 #endif
 
 bool lu_enabled(void);
@@ -152,6 +154,6 @@ struct lu_session *lu_session_retrieve(const char *name);
 int lu_session_preserve_fd(struct lu_session *s, struct file *file, u64 token);
 struct file *lu_session_retrieve_fd(struct lu_session *s, u64 token);
 int lu_session_finish(struct lu_session *s);
-ssize_t lu_sessions_show(char *buf, size_t size);
+ssize_t lu_sessions_show(char *buf, loff_t off, size_t count);
 
 #endif /* _KERNEL_LIVEUPDATE_INTERNAL_H */

@@ -39,7 +39,11 @@
  * entry pages, before any page of it is claimed); one bad record loses
  * that memfd with one line, its memory released as on a cold boot.
  * RETRIEVE_FD makes a new memfd with the same size, position, seals,
- * mode and name, whose page cache is the very folios of the old one.
+ * mode and name, whose page cache is the very folios of the old one;
+ * as memfd_create() would, it drops set-id bits, and under
+ * vm.memfd_noexec 1 or 2 in the caller's pid namespace the execute bits
+ * too, adding F_SEAL_EXEC. F_SEAL_WRITE denies shared writable mappings,
+ * as when it is first set.
  * It returns at once however large the memfd: the folios are given to
  * the new file with shmem_preload_folios() and each enters its page
  * cache on first use (with the ones after it), so a program can resume
@@ -66,6 +70,7 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
+#include <linux/pid_namespace.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
@@ -1046,6 +1051,7 @@ static struct file *memfd_retrieve(void *priv)
 	struct memfd_state *st = priv;
 	struct inode *inode;
 	struct file *file;
+	u32 mode, seals;
 	int err;
 
 	/* the name keeps its "memfd:" prefix, as memfd_create() made it */
@@ -1072,9 +1078,23 @@ static struct file *memfd_retrieve(void *priv)
 	if (memfd_populate && shmem_preload_range(inode, 0, ULONG_MAX))
 		pr_warn_ratelimited("%s: out of memory filling its page cache; the rest on first use\n",
 				    st->hdr->name);
-	inode->i_mode = (inode->i_mode & ~07777) |
-			(le32_to_cpu(st->hdr->mode) & 07777);
-	SHMEM_I(inode)->seals = le32_to_cpu(st->hdr->seals);
+	mode = le32_to_cpu(st->hdr->mode) & 0777;
+	seals = le32_to_cpu(st->hdr->seals);
+	/*
+	 * As memfd_create() in the caller's pid namespace would make it:
+	 * never set-id (the file is now the caller's), and under
+	 * vm.memfd_noexec 1 or 2, not executable and sealed so.
+	 */
+	if (pidns_memfd_noexec_scope(task_active_pid_ns(current)) >=
+	    MEMFD_NOEXEC_SCOPE_NOEXEC_SEAL) {
+		mode &= ~0111;
+		seals |= F_SEAL_EXEC;
+	}
+	inode->i_mode = (inode->i_mode & ~07777) | mode;
+	/* what memfd_add_seals() does for F_SEAL_WRITE: no shared mapping */
+	if (seals & F_SEAL_WRITE)
+		mapping_deny_writable(file->f_mapping);
+	SHMEM_I(inode)->seals = seals;
 	file->f_pos = le64_to_cpu(st->hdr->pos);
 	put_in_state(st);
 	return file;

@@ -57,10 +57,26 @@
 #define LU_MAX_SESSIONS		BIT(20)
 #define LU_MAX_FILES		BIT(24)
 
+/*
+ * What one kernel hands over is what the next accepts: CREATE_SESSION
+ * and PRESERVE_FD beyond it fail with -ENOSPC. The debug knobs
+ * liveupdate/max_sessions and max_files lower the limits for tests.
+ */
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+#define lu_out_max_sessions() min_t(u32, READ_ONCE(lu_debug_max_sessions), \
+				    LU_MAX_SESSIONS)
+#define lu_out_max_files() min_t(u32, READ_ONCE(lu_debug_max_files), \
+				 LU_MAX_FILES)
+#else
+#define lu_out_max_sessions() LU_MAX_SESSIONS
+#define lu_out_max_files() LU_MAX_FILES
+#endif
+
 /* serialises sessions, their files, the handlers and the freeze */
 DEFINE_MUTEX(lu_mutex);
 static LIST_HEAD(lu_handlers);
 static LIST_HEAD(lu_out);
+static unsigned long lu_nr_out;	/* sessions on lu_out */
 static LIST_HEAD(lu_in);
 /* inodes preserved in any outgoing session, to refuse a second time */
 static DEFINE_XARRAY(lu_inodes);
@@ -161,7 +177,8 @@ static struct lu_session *new_session(const char *name, bool incoming)
  * lu_session_create() - create an outgoing session
  * @name: its name, NUL-terminated, not empty
  *
- * Return: the session, or ERR_PTR(-EEXIST / -ENOMEM / -EOPNOTSUPP).
+ * Return: the session, or ERR_PTR(-EEXIST / -ENOMEM / -EOPNOTSUPP), or
+ * ERR_PTR(-ENOSPC) when the next kernel would take no more sessions.
  */
 struct lu_session *lu_session_create(const char *name)
 {
@@ -179,13 +196,16 @@ struct lu_session *lu_session_create(const char *name)
 	}
 	strscpy(s->page->name, name, sizeof(s->page->name));
 	mutex_lock(&lu_mutex);
-	if (find_session(&lu_out, name)) {
+	if (find_session(&lu_out, name) || lu_nr_out >= lu_out_max_sessions()) {
+		int err = lu_nr_out >= lu_out_max_sessions() ? -ENOSPC : -EEXIST;
+
 		mutex_unlock(&lu_mutex);
 		lu_free_preserved(s->page);
 		kfree(s);
-		return ERR_PTR(-EEXIST);
+		return ERR_PTR(err);
 	}
 	list_add_tail(&s->list, &lu_out);
+	lu_nr_out++;
 	mutex_unlock(&lu_mutex);
 	return s;
 }
@@ -249,7 +269,8 @@ static struct lu_file *find_file(struct lu_session *s, u64 token)
  *
  * Return: 0; -EINVAL for an incoming session; -ENOENT when no handler
  * takes the file; -EEXIST for a token already used in @s; -EBUSY when
- * the file is already preserved in a session; or the handler's error.
+ * the file is already preserved in a session; -ENOSPC when @s holds as
+ * many files as the next kernel takes; or the handler's error.
  */
 int lu_session_preserve_fd(struct lu_session *s, struct file *file, u64 token)
 {
@@ -273,11 +294,13 @@ int lu_session_preserve_fd(struct lu_session *s, struct file *file, u64 token)
 		}
 	if (!err && find_file(s, token))
 		err = -EEXIST;
+	if (!err && s->nr_files >= lu_out_max_files())
+		err = -ENOSPC;
 	if (!err)
 		err = xa_insert(&lu_inodes, (unsigned long)inode, s, GFP_KERNEL);
 	if (err) {
-		err = err == -EBUSY || err == -EEXIST || err == -ENOENT ?
-		      err : -ENOMEM;
+		err = err == -EBUSY || err == -EEXIST || err == -ENOENT ||
+		      err == -ENOSPC ? err : -ENOMEM;
 		goto out;
 	}
 	err = out_reserve(s) ?: h->ops->preserve(file, &f->data);
@@ -335,6 +358,8 @@ static void free_session(struct lu_session *s)
 	}
 	if (s->page)
 		lu_free_preserved(s->page);
+	if (!s->incoming)
+		lu_nr_out--;
 	list_del(&s->list);
 	kfree(s);
 }
@@ -443,6 +468,8 @@ int lu_session_finish(struct lu_session *s)
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 char lu_debug_corrupt[16];
 unsigned int lu_debug_freeze_delay_ms;
+u32 lu_debug_max_sessions = LU_MAX_SESSIONS;
+u32 lu_debug_max_files = LU_MAX_FILES;
 #endif
 
 /*
@@ -723,57 +750,72 @@ bool lu_enabled(void)
 	return lu_hdr;
 }
 
-static __printf(4, 5) size_t show_one(char *buf, size_t size, size_t len,
-				       const char *fmt, ...)
+/* A window [off, off + count) of the listing, built line by line. */
+struct lu_show {
+	char *buf;
+	loff_t off;
+	size_t count;
+	loff_t pos;	/* of the next line in the whole listing */
+	size_t done;	/* bytes of the window written */
+};
+
+static __printf(2, 3) void show_one(struct lu_show *sh, const char *fmt, ...)
 {
+	char line[192];
+	size_t n, skip, take;
 	va_list ap;
 
-	if (len >= size)
-		return len;
+	if (sh->pos >= sh->off + (loff_t)sh->count)
+		return;
 	va_start(ap, fmt);
-	len += vscnprintf(buf + len, size - len, fmt, ap);
+	n = vscnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	return len;
+	if (sh->pos + (loff_t)n > sh->off) {
+		skip = sh->off > sh->pos ? sh->off - sh->pos : 0;
+		take = min(n - skip, sh->count - sh->done);
+		memcpy(sh->buf + sh->done, line + skip, take);
+		sh->done += take;
+	}
+	sh->pos += n;
 }
 
 /**
  * lu_sessions_show() - the sessions, as text for user space
  * @buf: where to write
- * @size: its size
+ * @off: offset in the listing of the first byte wanted
+ * @count: room in @buf
  *
  * One line per session, then one per file, indented; the first line
  * says what happened to the sessions the previous kernel handed over.
+ * Only the window asked for is written, so a read of any size costs no
+ * allocation and the listing has no length limit.
  *
- * Return: the length written (truncated at @size).
+ * Return: the bytes written (0 past the end).
  */
-ssize_t lu_sessions_show(char *buf, size_t size)
+ssize_t lu_sessions_show(char *buf, loff_t off, size_t count)
 {
+	struct lu_show sh = { .buf = buf, .off = off, .count = count };
 	struct lu_session *s;
 	struct lu_file *f;
-	size_t len = 0;
 
 	mutex_lock(&lu_mutex);
-	len = show_one(buf, size, len, "incoming_records: %s\n", lu_in_status);
+	show_one(&sh, "incoming_records: %s\n", lu_in_status);
 	list_for_each_entry(s, &lu_out, list) {
-		len = show_one(buf, size, len, "outgoing %s files=%lu\n",
-			       s->name, s->nr_files);
+		show_one(&sh, "outgoing %s files=%lu\n", s->name, s->nr_files);
 		list_for_each_entry(f, &s->files, list)
-			len = show_one(buf, size, len,
-				       "  token=%llu handler=%s size=%lld\n",
-				       f->token, f->handler->compatible,
-				       i_size_read(file_inode(f->file)));
+			show_one(&sh, "  token=%llu handler=%s size=%lld\n",
+				 f->token, f->handler->compatible,
+				 i_size_read(file_inode(f->file)));
 	}
 	list_for_each_entry(s, &lu_in, list) {
-		len = show_one(buf, size, len, "incoming %s files=%lu state=%s\n",
-			       s->name, s->nr_files,
-			       s->finished ? "finished" : s->open ? "open" :
-			       "held");
+		show_one(&sh, "incoming %s files=%lu state=%s\n", s->name,
+			 s->nr_files, s->finished ? "finished" : s->open ?
+			 "open" : "held");
 		list_for_each_entry(f, &s->files, list)
-			len = show_one(buf, size, len,
-				       "  token=%llu handler=%s retrieved=%s\n",
-				       f->token, f->handler->compatible,
-				       f->retrieved ? "yes" : "no");
+			show_one(&sh, "  token=%llu handler=%s retrieved=%s\n",
+				 f->token, f->handler->compatible,
+				 f->retrieved ? "yes" : "no");
 	}
 	mutex_unlock(&lu_mutex);
-	return min(len, size);
+	return sh.done;
 }
