@@ -42,10 +42,12 @@ fi
 # that one the new series leaves as it was keeps its time (no rebuild).
 stamps=$(mktemp)
 trap 'rm -f "$stamps"' EXIT
-cat "$state"/patches/*.patch "$top"/linux/patches/*.patch 2>/dev/null |
+{ cat "$state"/patches/*.patch 2>/dev/null || true
+  cat "$top"/linux/patches/*.patch; } |
 	sed -n 's|^+++ b/||p' | sort -u | while read -r f; do
-	[ -f "$src/$f" ] &&
+	if [ -f "$src/$f" ]; then
 		echo "$(sha256sum < "$src/$f" | cut -d' ' -f1) $(stat -c %Y "$src/$f") $f"
+	fi
 done > "$stamps"
 
 if [ -d "$state/patches" ]; then
@@ -83,9 +85,10 @@ for p in $("$top/scripts/series-files.sh" --patches); do
 	cp "$top/linux/patches/$p" "$state.new/patches/$p"
 done
 while read -r sum t f; do
-	[ -f "$src/$f" ] &&
-		[ "$(sha256sum < "$src/$f" | cut -d' ' -f1)" = "$sum" ] &&
+	if [ -f "$src/$f" ] &&
+	   [ "$(sha256sum < "$src/$f" | cut -d' ' -f1)" = "$sum" ]; then
 		touch -d "@$t" "$src/$f"
+	fi
 done < "$stamps"
 echo "$hash" > "$state.new/hash"
 rm -rf "$state"; mv "$state.new" "$state"

@@ -14,8 +14,10 @@ lines. Exit status is non-zero when anything failed.
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "vm"))
@@ -123,6 +125,30 @@ def run_newest_base(tap):
                [l for l in lines if "FAIL" in l or ":   " in l] or lines[-30:])
 
 
+def run_fresh_tree(tap):
+    """scripts/tree.sh into an empty build directory, as on a new machine
+    (CI), then again: the second run must change nothing."""
+    d = tempfile.mkdtemp(prefix="kho-tree-")
+    env = dict(os.environ, B=d)
+    try:
+        tree = os.path.join(TOP, "scripts/tree.sh")
+        p1 = subprocess.run([tree], env=env, capture_output=True, text=True)
+        out = (p1.stdout + p1.stderr).splitlines()
+        mk = os.path.join(d, "linux/Makefile")
+        ok = p1.returncode == 0 and os.path.exists(mk)
+        if ok:
+            before = os.stat(mk).st_mtime
+            p2 = subprocess.run([tree], env=env, capture_output=True, text=True)
+            out += (p2.stdout + p2.stderr).splitlines()
+            ok = (p2.returncode == 0 and not p2.stdout.strip()
+                  and os.stat(mk).st_mtime == before)
+        tap.result(ok, "base: scripts/tree.sh applies the series in an empty "
+                   "build directory, and a second run changes nothing",
+                   out[-30:])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def run_debcfg(tap, arch):
     """Every object the series adds or touches, built with Debian's own
     config for @arch (scripts/debcfg.sh): no warning, no failure."""
@@ -221,6 +247,7 @@ def main():
             run_fuzz(tap)
         if not a.k or a.k in "base":
             run_newest_base(tap)
+            run_fresh_tree(tap)
         for arch in ("amd64", "arm64"):
             if not a.k or a.k in "debian-config/" + arch:
                 run_debcfg(tap, arch)
