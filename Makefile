@@ -15,7 +15,8 @@
 #   make bench-reboot  kexec reboot phases with a 380 MiB initrd, stock
 #                 vs KHO zero-copy (bench/vm/reboot.py)
 #   make bench-reboot-arm64  the same on arm64 (relocation with the MMU on)
-#   make fuzz     fuzz the handover validator for 10 minutes (SECONDS=)
+#   make fuzz     fuzz the handover validator, then the live update record
+#                 parsers, 10 minutes each (SECONDS=)
 #   make fuzz-seeds  capture real handovers in the VM into the fuzz
 #                 target's seed corpus (tests/fuzz/vm-corpus/)
 #   make check    checkpatch --strict and kernel-doc on the series

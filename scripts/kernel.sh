@@ -4,7 +4,10 @@
 # the VM kernel in build/linux. The .config is only replaced when its
 # content changes, so rebuilds stay incremental. Uses ccache when present.
 # KCONFIG_VARIANT=kasan adds linux/kho-checks.config and kho-kasan.config,
-# no variant kho-checks.config, any other kho-$KCONFIG_VARIANT.config.
+# no variant kho-checks.config, nofile kho-checks.config and
+# kho-nofile.config (the plain kernel but one option: ccache's
+# preprocessor mode serves most of its objects from the plain kernel's,
+# which keeps a cold build short), any other kho-$KCONFIG_VARIANT.config.
 # KCONFIG_VARIANT=arm64 cross-builds the arm64 kernel from
 # linux/kho-arm64.config alone (with Debian's gcc-aarch64-linux-gnu).
 set -euo pipefail
@@ -17,7 +20,7 @@ frags=("$top/linux/kho.config")
 # the plain x86 kernel and the sanitizer one carry the debug checks
 case "${KCONFIG_VARIANT:-}" in
 "") frags+=("$top/linux/kho-checks.config") ;;
-kasan) frags+=("$top/linux/kho-checks.config" "$top/linux/kho-kasan.config") ;;
+kasan|nofile) frags+=("$top/linux/kho-checks.config" "$top/linux/kho-$KCONFIG_VARIANT.config") ;;
 *) frags+=("$top/linux/kho-$KCONFIG_VARIANT.config") ;;
 esac
 cross=() target=bzImage image=arch/x86/boot/bzImage tcc=gcc

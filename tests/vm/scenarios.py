@@ -623,6 +623,7 @@ def every_gen_has(pattern, what):
 CORRUPTIONS = [
     ("root_magic", "not a valid FDT"),
     ("compatible", "unknown compatible"),
+    ("page_size", "another page size"),
     ("tracker_ptr", "tracker node outside RAM"),
     ("tracker_cycle", "reached twice"),
     ("bit_over_kernel", "over scratch/kernel"),
@@ -784,6 +785,12 @@ def liveupdate(arch=""):
         yield {"name": "liveupdate-swap",
                "run": dict(name="kho@lu-swap", gens=2, mem="512M", smp=2,
                            append="kho=on rig.lu_swap=1")}
+    # O_DIRECT reads into a memfd in KHO scratch (shmem THP) while
+    # PRESERVE_FD migrates it out: no completed read lost (brd: x86)
+    if not arch:
+        yield {"name": "liveupdate-dio",
+               "run": dict(name="kho@lu-dio", gens=2, mem="512M", smp=2,
+                           append="kho=on rig.lu_dio=2")}
     # the page cache fill of a retrieved memfd (memfd_populate=1) cut
     # by failed slab allocations: the rest go in on first use, charged
     # to the memory cgroup once (x86 test kernel: MEMCG, DEBUG_VM)
@@ -1006,6 +1013,23 @@ SCENARIOS = [
                            "damaged history refused", 2),
                    log_has("kexec-timeline: gen=2 via=file",
                            "gen3 records its reboot again", 3))},
+    # A history page the boot protocol names outside RAM is refused
+    # before it is mapped (KHO off: no subtree copy to fall back on).
+    {"name": "kexec-timeline-not-ram",
+     "run": dict(name="chain@tl-not-ram", gens=3, mem="1G", smp=2,
+                 append="kho=off kexec_tl_debug_corrupt=2 "
+                        "rig.next.kexec_tl_debug_corrupt=-"),
+     "extra": both(log_has("is not RAM), starting again",
+                           "history page outside RAM refused", 2),
+                   log_has("kexec-timeline: gen=2 via=file",
+                           "gen3 records its reboot again", 3))},
+    # kexec_load() with KHO off: kexec-tools puts the initrd over the
+    # history page; the reboot must not stamp it (purgatory's SHA-256)
+    {"name": "kexec-timeline-segment-over-history",
+     "run": dict(name="chain@tl-cover", gens=2, mem="1G", smp=2,
+                 append="kho=off kexec_tl_debug_high=1 rig.loader=cover"),
+     "extra": log_has("covers the history page: this reboot is not recorded",
+                      "the reboot over the history page is not stamped", 1)},
     # kexec_load() hands over by kho_root=: the KASLR kernel must stay
     # where kexec-tools placed it, in scratch (gen2). Generations 3 to 5
     # are loaded by kexec_file_load() with the command line reused, a

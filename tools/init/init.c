@@ -198,6 +198,8 @@ int rig_kexec_file(void)
 	}
 	if (rig_param("rig.loader", tmp, 16) && !strcmp(tmp, "user"))
 		return rig_kexec_user(next, sizeof(next));
+	if (rig_param("rig.loader", tmp, 16) && !strcmp(tmp, "cover"))
+		return rig_kexec_cover(next, sizeof(next));
 	if ((rig_param("rig.loader", tmp, 16) && !strcmp(tmp, "kexec-tools")) ||
 	    rig_param_long("rig.stale_root", 0))
 		return rig_kexec_tools(next, sizeof(next));
@@ -362,6 +364,7 @@ static void check_generation(void)
 
 static int scenario_chain(void)
 {
+	scenario_tl_cover();
 	return 0;
 }
 

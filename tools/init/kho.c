@@ -121,6 +121,7 @@ int scenario_kho(void)
 	scenario_lu_swap();
 	scenario_lu_nomem();
 	scenario_lu_rules();
+	scenario_lu_dio();
 	if (!rig_param("rig.expect", want, sizeof(want)))
 		strcpy(want, rig.gen == 1 ? "none" : "accepted");
 	kv_get(kho, "incoming", state, sizeof(state));

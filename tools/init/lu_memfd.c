@@ -51,6 +51,24 @@ int lu_dev(const char *who)
 	return dev;
 }
 
+int lu_run_gens(const char *who, void (*gen1)(int dev), void (*gen2)(int dev))
+{
+	char key[32];
+	int dev;
+
+	snprintf(key, sizeof(key), "rig.%s", who);
+	if (!rig_param_long(key, 0))
+		return -1;
+	dev = lu_dev(who);
+	if (dev < 0)
+		return -1;
+	if (rig.gen == 1)
+		gen1(dev);
+	else
+		gen2(dev);
+	return dev;
+}
+
 int lu_ioc_session(int dev, unsigned long cmd, const char *name)
 {
 	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
@@ -905,17 +923,10 @@ static void hole_gen2(int dev)
 
 void scenario_lu_hole(void)
 {
-	int dev;
+	int dev = lu_run_gens("lu_hole", hole_gen1, hole_gen2);
 
-	if (!rig_param_long("rig.lu_hole", 0))
-		return;
-	dev = lu_dev("lu_hole");
 	if (dev < 0)
 		return;
-	if (rig.gen == 1)
-		hole_gen1(dev);
-	else
-		hole_gen2(dev);
 	check_klog("after the hole checks");
 	close(dev);
 }

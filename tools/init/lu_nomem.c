@@ -119,16 +119,8 @@ static void gen2(int dev)
 
 void scenario_lu_nomem(void)
 {
-	int dev;
+	int dev = lu_run_gens("lu_nomem", gen1, gen2);
 
-	if (!rig_param_long("rig.lu_nomem", 0))
-		return;
-	dev = lu_dev("lu_nomem");
-	if (dev < 0)
-		return;
-	if (rig.gen == 1)
-		gen1(dev);
-	else
-		gen2(dev);
-	close(dev);
+	if (dev >= 0)
+		close(dev);
 }

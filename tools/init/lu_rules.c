@@ -160,16 +160,8 @@ static void gen2(int dev)
 
 void scenario_lu_rules(void)
 {
-	int dev;
+	int dev = lu_run_gens("lu_rules", gen1, gen2);
 
-	if (!rig_param_long("rig.lu_rules", 0))
-		return;
-	dev = lu_dev("lu_rules");
-	if (dev < 0)
-		return;
-	if (rig.gen == 1)
-		gen1(dev);
-	else
-		gen2(dev);
-	close(dev);
+	if (dev >= 0)
+		close(dev);
 }

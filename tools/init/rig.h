@@ -39,6 +39,7 @@ int rig_write_file(const char *path, const char *val);
 int rig_kexec_file(void);
 int rig_kexec_user(char *next, size_t len);
 int rig_kexec_tools(char *next, size_t len);
+int rig_kexec_cover(char *next, size_t len);
 int rig_run(char *const argv[], char *out, size_t len);
 long rig_free_bytes(void);
 long rig_meminfo(const char *key);
@@ -57,9 +58,16 @@ void scenario_lu_damage(void);
 void scenario_lu_swap(void);
 void scenario_lu_nomem(void);
 void scenario_lu_rules(void);
+void scenario_lu_dio(void);
+void scenario_tl_cover(void);
 
 /* /dev/liveupdate for the scenarios (lu_memfd.c): fds or -errno */
 int lu_dev(const char *who);	/* opened, with a TAP line for @who */
+/*
+ * rig.@who=N set: open /dev/liveupdate, run @gen1 or (later generations)
+ * @gen2 on it; the device, or -1 when not run
+ */
+int lu_run_gens(const char *who, void (*gen1)(int dev), void (*gen2)(int dev));
 int lu_ioc_session(int dev, unsigned long cmd, const char *name);
 int lu_ioc_preserve(int s, int fd, uint64_t token);
 int lu_ioc_retrieve_fd(int s, uint64_t token);

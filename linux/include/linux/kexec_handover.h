@@ -112,6 +112,7 @@ void kexec_tl_boot_stamp(unsigned int point);
 void kexec_tl_boot_done(void);
 void kexec_tl_parse_setup_data(u64 pa, u32 len);
 void kexec_tl_parse_page(u64 page);
+bool arch_kexec_tl_page_is_ram(u64 page);
 phys_addr_t kexec_tl_slot_phys(void);
 phys_addr_t kexec_tl_page_phys(void);
 bool kexec_tl_in_range(phys_addr_t start, phys_addr_t end);

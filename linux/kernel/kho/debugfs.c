@@ -42,7 +42,8 @@
  *   taken at core_initcall time, before clients restore and reuse them.
  * ``debug_corrupt`` (write, CONFIG_KEXEC_HANDOVER_DEBUG only)
  *   damage the outgoing handover on purpose, to prove the next kernel
- *   refuses it: ``root_magic``, ``compatible``, ``tracker_ptr`` (a table
+ *   refuses it: ``root_magic``, ``compatible``, ``page_size`` (the root
+ *   says pages four times this kernel's), ``tracker_ptr`` (a table
  *   slot pointing outside RAM), ``tracker_cycle`` (a table slot pointing
  *   back to its table), ``bit_over_kernel`` (a preserved bit over the
  *   loaded kexec kernel), ``blob_size`` (a client blob's size past its
@@ -433,6 +434,10 @@ static int corrupt(const char *what)
 					   "linux-6.12,kho-v9",
 					   sizeof(KHO_FDT_COMPATIBLE));
 		return node ? -EIO : 0;
+	} else if (!strcmp(what, "page_size")) {
+		/* as a kernel of four times our page size would write it */
+		return fdt_setprop_inplace_u32(fdt, 0, KHO_PAGE_SIZE_PROP,
+					       PAGE_SIZE * 4) ? -EIO : 0;
 	} else if (!strcmp(what, "tracker_ptr") && table) {
 		WRITE_ONCE(table[KHO_SLOTS - 1], 0x7ffffffff000ULL);
 	} else if (!strcmp(what, "tracker_cycle") && table) {

@@ -119,6 +119,9 @@ phys_addr_t kho_tracker_root_phys(const struct kho_tracker *t);
 #define KHO_MEM_PROP		"tracker"
 #define KHO_BLOB_PROP		"blob"
 #define KHO_SCRATCH_PROP	"scratch"
+/* the writer's page size in bytes (u32); absent: 4096, as before it */
+#define KHO_PAGE_SIZE_PROP	"page-size"
+#define KHO_PAGE_SIZE_OLD	4096
 #define KHO_NAME_MAX		63
 
 /**

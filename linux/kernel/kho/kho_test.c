@@ -550,6 +550,7 @@ static void kho_test_tree_basic(struct kunit *test)
 {
 	struct kho_tree tree;
 	phys_addr_t mem = 0, phys = 0;
+	u32 ps = PAGE_SIZE;
 	u64 size = 0;
 
 	KUNIT_ASSERT_EQ(test, kho_tree_init(&tree, 0x12345000), 0);
@@ -557,6 +558,23 @@ static void kho_test_tree_basic(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fdt_totalsize(tree.fdt), (u32)PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, kho_fdt_check_root(tree.fdt, PAGE_SIZE, &mem), 0);
 	KUNIT_EXPECT_EQ(test, mem, (phys_addr_t)0x12345000);
+
+	/* the writer's page size: another one, a bad length, none (4K) */
+	KUNIT_EXPECT_EQ(test, fdt_setprop_inplace_u32(tree.fdt, 0,
+						      KHO_PAGE_SIZE_PROP,
+						      PAGE_SIZE * 4), 0);
+	KUNIT_EXPECT_EQ(test, kho_fdt_check_root(tree.fdt, PAGE_SIZE, &mem),
+			-EXDEV);
+	KUNIT_EXPECT_EQ(test, fdt_setprop_u64(tree.fdt, 0, KHO_PAGE_SIZE_PROP,
+					      PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, kho_fdt_check_root(tree.fdt, PAGE_SIZE, &mem),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, fdt_delprop(tree.fdt, 0, KHO_PAGE_SIZE_PROP), 0);
+	KUNIT_EXPECT_EQ(test, kho_fdt_check_root(tree.fdt, PAGE_SIZE, &mem),
+			ps == KHO_PAGE_SIZE_OLD ? 0 : -EXDEV);
+	KUNIT_EXPECT_EQ(test, fdt_setprop_u32(tree.fdt, 0, KHO_PAGE_SIZE_PROP,
+					      PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, kho_fdt_check_root(tree.fdt, PAGE_SIZE, &mem), 0);
 
 	KUNIT_EXPECT_EQ(test, kho_tree_add(&tree, "memfd", 0x7000, 4096), 0);
 	KUNIT_EXPECT_EQ(test, kho_tree_add(&tree, "memfd", 0x8000, 1), -EEXIST);

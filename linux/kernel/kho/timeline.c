@@ -50,8 +50,10 @@
 #include <linux/kexec_timeline.h>
 #include <linux/kobject.h>
 #include <linux/math64.h>
+#include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/sizes.h>
 #include <linux/sysfs.h>
 
 #include <asm/early_ioremap.h>
@@ -82,6 +84,8 @@ static u64 boot_t[KEXEC_TL_POINTS];
 /* the history the setup_data entry named, copied before any allocation */
 static struct kexec_tl_history early_hist __initdata;
 static bool early_valid __initdata;
+/* the address named when it was not RAM, for the line that refuses it */
+static u64 early_not_ram __initdata;
 
 /**
  * kexec_tl_boot_stamp() - stamp a point of this kernel's own boot
@@ -117,19 +121,41 @@ void __init kexec_tl_parse_setup_data(u64 pa, u32 len)
 }
 
 /**
+ * arch_kexec_tl_page_is_ram() - whether a history page named at boot is RAM
+ * @page: its physical address, page aligned
+ *
+ * The default asks memblock, which device tree systems have filled from
+ * the memory nodes by the time they call kexec_tl_parse_page(); x86,
+ * which parses setup_data before memblock knows any memory, asks e820.
+ *
+ * Return: true if the whole page is RAM.
+ */
+bool __init __weak arch_kexec_tl_page_is_ram(u64 page)
+{
+	return memblock_is_region_memory(page, PAGE_SIZE);
+}
+
+/**
  * kexec_tl_parse_page() - copy the previous kernel's history page
  * @page: its physical address, as the boot protocol gave it (x86: a
- *	setup_data entry; device tree: /chosen/linux,kexec-timeline)
+ *	setup_data entry; device tree: /chosen/linux,kexec-timeline), or 0
  *
- * Called from early setup, before memblock allocates anything that could
- * land on the page. The copy is checked later, in an initcall.
+ * Called from early setup, once the firmware's memory map is known and
+ * before memblock allocates anything that could land on the page. An
+ * address that is not RAM is not mapped (an early fault, or a read of
+ * device memory); the initcall then refuses the history with one line,
+ * as it does when the copy does not check out.
  */
 void __init kexec_tl_parse_page(u64 page)
 {
 	struct kexec_tl_history *h;
 
-	if (!page || !PAGE_ALIGNED(page))
+	if (!page)
 		return;
+	if (!PAGE_ALIGNED(page) || !arch_kexec_tl_page_is_ram(page)) {
+		early_not_ram = page;
+		return;
+	}
 	h = early_memremap(page, sizeof(*h));
 	if (!h)
 		return;
@@ -194,16 +220,51 @@ static struct bin_attribute kexec_timeline_attr = {
  * debugfs kexec_timeline_page: the history page's physical address, for
  * the test that loads a kexec_load segment over it.
  */
-static u64 tl_page;
+static u64 tl_debug_phys;
 
 static void __init tl_debug_page(struct kexec_tl_history *h)
 {
-	tl_page = virt_to_phys(h);
-	debugfs_create_x64("kexec_timeline_page", 0400, NULL, &tl_page);
+	tl_debug_phys = virt_to_phys(h);
+	debugfs_create_x64("kexec_timeline_page", 0400, NULL, &tl_debug_phys);
 }
+
+/*
+ * kexec_tl_debug_high=1: a history page at or above 256 MiB, where
+ * kexec-tools puts an initrd (never under 16 MiB, where the page usually
+ * is), for that test. Pages below are taken until one is not, at most
+ * 256 MiB of them, then given back.
+ */
+static bool tl_high;
+core_param(kexec_tl_debug_high, tl_high, bool, 0444);
+
+static struct kexec_tl_history * __init tl_alloc(void)
+{
+	struct page *page, *p, *tmp;
+	LIST_HEAD(low);
+	unsigned long n;
+
+	page = alloc_page(GFP_KERNEL);
+	for (n = 0; tl_high && page && page_to_phys(page) < SZ_256M &&
+	     n < SZ_256M / PAGE_SIZE; n++) {
+		list_add(&page->lru, &low);
+		page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+	}
+	list_for_each_entry_safe(p, tmp, &low, lru)
+		__free_page(p);
+	if (!page)
+		return NULL;
+	clear_page(page_address(page));
+	return page_address(page);
+}
+
 #else
 static inline void tl_debug_page(struct kexec_tl_history *h)
 {
+}
+
+static inline struct kexec_tl_history *tl_alloc(void)
+{
+	return (void *)get_zeroed_page(GFP_KERNEL);
 }
 #endif
 
@@ -220,7 +281,7 @@ static int __init kexec_tl_init(void)
 	bool from_kho;
 	int err;
 
-	h = (void *)get_zeroed_page(GFP_KERNEL);
+	h = tl_alloc();
 	if (!h)
 		return -ENOMEM;
 	from_kho = !take_kho_history(h);
@@ -231,6 +292,9 @@ static int __init kexec_tl_init(void)
 	if (why) {
 		pr_warn("history refused (%s), starting again\n", why);
 		memset(h, 0, sizeof(*h));
+	} else if (!from_kho && early_not_ram) {
+		pr_warn("history refused (page 0x%llx is not RAM), starting again\n",
+			early_not_ram);
 	}
 	if (!h->magic) {
 		h->magic = KEXEC_TL_HIST_MAGIC;
@@ -354,6 +418,24 @@ phys_addr_t kexec_tl_slot_phys(void)
 	       virt_to_phys(&hist->rec[hist->nr]) : 0;
 }
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+/*
+ * kexec_tl_debug_corrupt=1: damage the history's magic at the reboot, so
+ * the next kernel must refuse the history and start again; =2: name the
+ * page after the end of RAM to the next kernel instead of the history.
+ */
+static int tl_corrupt;
+core_param(kexec_tl_debug_corrupt, tl_corrupt, int, 0644);
+#else
+#define tl_corrupt 0
+#endif
+
+/* the history page, or 0 when there is no timeline */
+static phys_addr_t tl_page(void)
+{
+	return kexec_tl_slot_phys() ? virt_to_phys(hist) : 0;
+}
+
 /**
  * kexec_tl_page_phys() - the history page, for the boot protocol
  *
@@ -361,7 +443,11 @@ phys_addr_t kexec_tl_slot_phys(void)
  */
 phys_addr_t kexec_tl_page_phys(void)
 {
-	return kexec_tl_slot_phys() ? virt_to_phys(hist) : 0;
+	phys_addr_t page = tl_page();
+
+	if (page && tl_corrupt == 2)
+		return PFN_PHYS(max_pfn);
+	return page;
 }
 
 /**
@@ -377,7 +463,7 @@ phys_addr_t kexec_tl_page_phys(void)
  */
 bool kexec_tl_in_range(phys_addr_t start, phys_addr_t end)
 {
-	phys_addr_t page = kexec_tl_page_phys();
+	phys_addr_t page = tl_page();
 
 	return page && page <= end && page + PAGE_SIZE - 1 >= start;
 }
@@ -411,17 +497,6 @@ phys_addr_t kexec_tl_image_slot(struct kimage *image)
 	return kexec_tl_slot_phys();
 }
 
-#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
-/*
- * kexec_tl_debug_corrupt=1: damage the history's magic at the reboot, so
- * the next kernel must refuse the history and start again.
- */
-static bool tl_corrupt;
-core_param(kexec_tl_debug_corrupt, tl_corrupt, bool, 0644);
-#else
-#define tl_corrupt false
-#endif
-
 /**
  * kexec_tl_reboot() - a kexec reboot starts
  * @image: the image it boots
@@ -444,7 +519,7 @@ void kexec_tl_reboot(struct kimage *image, unsigned long planned)
 	r->planned_pages = planned;
 	r->flags = (image->file_mode ? KEXEC_TL_FILE : 0) |
 		   (kho_is_enabled() ? KEXEC_TL_KHO : 0);
-	if (tl_corrupt)
+	if (tl_corrupt == 1)
 		hist->magic = ~hist->magic;
 }
 

@@ -13,6 +13,7 @@
  *
  *   / {
  *           compatible = "linux-6.12,kho-v1";
+ *           page-size = <u32: the writing kernel's page size in bytes>;
  *           preserved-memory {
  *                   compatible = "linux-6.12,kho-mem-v1";
  *                   tracker = <u64: physical address of the tracker root>;
@@ -23,7 +24,11 @@
  *           ...
  *   };
  *
- * The root ``compatible`` versions the layout of this page. The
+ * The root ``compatible`` versions the layout of this page, and
+ * ``page-size`` says what every page frame number and order in the
+ * handover counts in: a kernel of another page size (arm64 4K, 16K or
+ * 64K) refuses the handover rather than misread it. Kernels before
+ * ``page-size`` wrote none, and were 4K ones: absent means 4096. The
  * ``preserved-memory`` node is the memory map: self-contained, with its
  * own ``compatible`` versioning the tracker's format, so either can
  * change without the other. Every other child is one client, named by
@@ -81,6 +86,7 @@ int kho_tree_init(struct kho_tree *tree, phys_addr_t mem_root)
 	err = fdt_create_empty_tree(fdt, PAGE_SIZE);
 	err = err ?: fdt_setprop_string(fdt, 0, "compatible",
 					KHO_FDT_COMPATIBLE);
+	err = err ?: fdt_setprop_u32(fdt, 0, KHO_PAGE_SIZE_PROP, PAGE_SIZE);
 	node = err ?: fdt_add_subnode(fdt, 0, KHO_MEM_NODE);
 	if (node < 0) {
 		err = node;
@@ -217,13 +223,15 @@ int kho_tree_set_scratch(struct kho_tree *tree, const u64 *pairs,
  * @mem_root: set to the tracker's root address on success
  *
  * Checks the FDT structure with fdt_check_full(), the root and memory map
- * ``compatible`` strings, and the size of the ``tracker`` property. Client
- * nodes are checked when they are looked up.
+ * ``compatible`` strings, the writer's page size, and the size of the
+ * ``tracker`` property. Client nodes are checked when they are looked up.
  *
- * Return: 0 or a negative errno (-EINVAL malformed, -EPROTO wrong version).
+ * Return: 0 or a negative errno (-EINVAL malformed, -EPROTO wrong version,
+ * -EXDEV written by a kernel of another page size).
  */
 int kho_fdt_check_root(const void *fdt, size_t size, phys_addr_t *mem_root)
 {
+	const fdt32_t *ps;
 	const fdt64_t *p;
 	int node, len;
 
@@ -232,6 +240,11 @@ int kho_fdt_check_root(const void *fdt, size_t size, phys_addr_t *mem_root)
 		return -EINVAL;
 	if (fdt_node_check_compatible(fdt, 0, KHO_FDT_COMPATIBLE))
 		return -EPROTO;
+	ps = fdt_getprop(fdt, 0, KHO_PAGE_SIZE_PROP, &len);
+	if (ps && len != sizeof(*ps))
+		return -EINVAL;
+	if ((ps ? fdt32_ld(ps) : KHO_PAGE_SIZE_OLD) != PAGE_SIZE)
+		return -EXDEV;
 	node = fdt_subnode_offset(fdt, 0, KHO_MEM_NODE);
 	if (node < 0)
 		return -EINVAL;

@@ -161,6 +161,8 @@ const char *kho_validate_handover(phys_addr_t root,
 	err = kho_fdt_check_root(phys_to_virt(root), KHO_NODE_SIZE, &mem);
 	if (err == -EPROTO)
 		return "state tree has an unknown compatible";
+	if (err == -EXDEV)
+		return "state tree from a kernel of another page size";
 	if (err)
 		return "state tree is not a valid FDT";
 	if ((mem & (KHO_NODE_SIZE - 1)) || !region_ok(ops, mem, KHO_NODE_SIZE))

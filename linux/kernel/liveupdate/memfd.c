@@ -16,8 +16,11 @@
  * of its indices and writing entries of its own, joined in index order
  * at the end. Folios that
  * sit in KHO scratch (scratch is CMA, and shmem memory is movable) are
- * first copied to memory outside scratch and replaced in the page cache;
- * that is the only copy. Holes stay holes: a page never written (or only
+ * first migrated to memory outside scratch, with migration's rules: a
+ * folio pinned for DMA is not moved (PRESERVE_FD fails with -EBUSY), and
+ * one being moved has its mappings replaced by migration entries and its
+ * reference count frozen, so no new pin reaches the old copy; that is
+ * the only copy. Holes stay holes: a page never written (or only
  * fallocated) is not kept. While kept, the memfd's pages can neither
  * come nor go: ftruncate() that changes its size, fallocate() and a
  * write() past its end fail with -EBUSY, and so does a write() into a
@@ -67,6 +70,7 @@
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/liveupdate.h>
+#include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
@@ -191,47 +195,54 @@ static int alloc_folios(struct memfd_state *st, unsigned long nr)
 	return st->folios && st->index ? 0 : -ENOMEM;
 }
 
-/*
- * Move a locked page cache folio out of scratch: a copy outside CMA takes
- * its place. Returns the new folio, locked, with a reference for us; the
- * old one is unlocked and our reference to it dropped.
- */
-static struct folio *move_out_of_scratch(struct folio *old)
+/* Where a folio in scratch goes: not movable, so never CMA, never scratch. */
+static struct folio *scratch_dst_folio(struct folio *src, unsigned long private)
 {
-	struct address_space *mapping = old->mapping;
-	long nr = folio_nr_pages(old);
-	struct folio *new;
+	return folio_alloc(GFP_HIGHUSER | __GFP_NOWARN, folio_order(src));
+}
 
-	/* someone may be writing to it through a pin: the copy would be stale */
-	if (folio_maybe_dma_pinned(old))
-		return ERR_PTR(-EBUSY);
-	/* not movable: never in CMA, so never in scratch */
-	new = folio_alloc(GFP_HIGHUSER | __GFP_NOWARN, folio_order(old));
-	if (!new)
-		return ERR_PTR(-ENOMEM);
-	unmap_mapping_pages(mapping, old->index, nr, false);
-	folio_copy(new, old);
-	__folio_set_locked(new);
-	__folio_set_swapbacked(new);
-	folio_mark_uptodate(new);
-	replace_page_cache_folio(old, new);
-	/*
-	 * replace_page_cache_folio() moves one page cache reference: the
-	 * page cache holds one per page, and counts PMD-sized folios apart.
-	 */
-	if (nr > 1) {
-		folio_ref_add(new, nr - 1);
-		folio_put_refs(old, nr - 1);
+/*
+ * Move the isolated folios on @list out of scratch by migrating them:
+ * each is unmapped to migration entries and its reference count frozen
+ * at what the page cache and the mappings hold before it is copied, so
+ * a reference taken for DMA (an O_DIRECT or io_uring read pinning the
+ * page) either makes the move fail or waits for the new folio; nothing
+ * is written to the old one once it is copied. A large folio that finds
+ * no large one outside scratch may be split and its parts moved. What
+ * could not be moved is put back and fails the keep with -EBUSY.
+ */
+static int move_out_of_scratch(struct list_head *list)
+{
+	int left;
+
+	if (list_empty(list))
+		return 0;
+	left = migrate_pages(list, scratch_dst_folio, NULL, 0, MIGRATE_SYNC,
+			     MR_CONTIG_RANGE, NULL);
+	if (left || !list_empty(list)) {
+		putback_movable_pages(list);
+		return left < 0 ? left : -EBUSY;
 	}
-	if (folio_test_pmd_mappable(new)) {
-		lruvec_stat_mod_folio(old, NR_SHMEM_THPS, -nr);
-		lruvec_stat_mod_folio(new, NR_SHMEM_THPS, nr);
+	return 0;
+}
+
+/*
+ * Take a folio in scratch off the LRU for move_out_of_scratch(); the
+ * isolation holds a reference of its own. A folio still in a CPU's LRU
+ * batch is not on the LRU yet: drain the batches once and retry.
+ */
+static int isolate_from_scratch(struct folio *folio, struct list_head *list,
+				bool *drained)
+{
+	if (isolate_folio_to_list(folio, list))
+		return 0;
+	if (!*drained) {
+		*drained = true;
+		lru_add_drain_all();
+		if (isolate_folio_to_list(folio, list))
+			return 0;
 	}
-	folio_mark_dirty(new);
-	folio_add_lru(new);
-	folio_unlock(old);
-	folio_put(old);
-	return new;
+	return -EBUSY;
 }
 
 /* The folio an outgoing entry names. */
@@ -355,41 +366,21 @@ static void memfd_evictable_again(struct inode *inode, struct memfd_state *st)
 }
 
 /*
- * Keep a page cache folio we hold a reference to: copy it out of scratch
- * if it is there, preserve it, record it. On error drops our reference.
+ * Keep a page cache folio we hold a reference to (not in scratch):
+ * preserve it, record it. On error drops our reference.
  *
  * The folio is not locked for this (two atomic operations a page, a
  * quarter of the cost of keeping a memfd of 4 KiB pages): the inode lock
  * keeps truncation and hole punching out, and our reference makes
  * migration, splitting and khugepaged's collapse give up on it, so it
- * stays this file's folio, at this index and this order. Only replacing
- * it with a copy needs its lock.
+ * stays this file's folio, at this index and this order.
  */
 static int keep_folio(struct memfd_state *st, struct folio *folio)
 {
-	struct address_space *mapping = folio->mapping;
 	pgoff_t index = folio->index;
-	int err = 0;
+	int err;
 
-	/* scratch is aligned to MAX_PAGE_ORDER: a folio is in or out */
-	if (kho_is_scratch_pfn(folio_pfn(folio))) {
-		struct folio *moved;
-
-		folio_lock(folio);
-		if (folio->mapping != mapping) {
-			/* reclaim took it out of the page cache meanwhile */
-			folio_unlock(folio);
-			folio_put(folio);
-			return 0;
-		}
-		moved = move_out_of_scratch(folio);
-		if (IS_ERR(moved))
-			err = PTR_ERR(moved);
-		else
-			folio = moved;
-		folio_unlock(folio);
-	}
-	err = err ?: kho_preserve_folio(folio);
+	err = kho_preserve_folio(folio);
 	if (!err) {
 		err = add_entry(st, folio, index);
 		if (err)
@@ -426,28 +417,51 @@ static bool prepare_fallocated(struct folio *folio,
  * at no cost. A large folio that starts before @index is left to the
  * range that holds its first page (when a memfd is kept in parts, a
  * share boundary need not be folio-aligned); one that runs past @end is
- * kept whole.
+ * kept whole. Entries are written in index order, so from the first
+ * folio of a batch that sits in scratch on, the batch's folios in
+ * scratch are moved out together and the rest of the batch is looked
+ * up again, finding them where they now are.
  */
 static int keep_range(struct memfd_state *st, struct address_space *mapping,
 		      pgoff_t index, pgoff_t end)
 {
 	struct folio_batch fbatch;
-	pgoff_t first = index;
+	pgoff_t first = index, again = ULONG_MAX;
+	bool drained = false;
 	unsigned int i;
 	int err = 0;
 
 	folio_batch_init(&fbatch);
 	while (!err && index < end &&
 	       filemap_get_folios(mapping, &index, end - 1, &fbatch)) {
+		LIST_HEAD(moving);
+		pgoff_t restart = ULONG_MAX;
+
 		for (i = 0; i < folio_batch_count(&fbatch); i++) {
 			struct folio *folio = fbatch.folios[i];
 
 			/*
 			 * Not ours any more (reclaim got to it before the
-			 * mapping was unevictable), or the range before's.
+			 * mapping was unevictable), or the range before's,
+			 * or after one being moved (looked up again).
 			 */
 			if (err || folio->mapping != mapping ||
-			    folio->index < first) {
+			    folio->index < first ||
+			    (restart != ULONG_MAX &&
+			     !kho_is_scratch_pfn(folio_pfn(folio)))) {
+				folio_put(folio);
+				continue;
+			}
+			/* scratch is aligned to MAX_PAGE_ORDER: a folio is in or out */
+			if (kho_is_scratch_pfn(folio_pfn(folio))) {
+				if (restart == ULONG_MAX) {
+					restart = folio->index;
+					/* moved once and still there */
+					if (restart == again)
+						err = -EBUSY;
+				}
+				err = err ?: isolate_from_scratch(folio, &moving,
+								  &drained);
 				folio_put(folio);
 				continue;
 			}
@@ -465,6 +479,14 @@ static int keep_range(struct memfd_state *st, struct address_space *mapping,
 			err = keep_folio(st, folio);
 		}
 		folio_batch_reinit(&fbatch);
+		if (restart != ULONG_MAX) {
+			if (err)
+				putback_movable_pages(&moving);
+			else
+				err = move_out_of_scratch(&moving);
+			index = restart;
+			again = restart;
+		}
 		cond_resched();
 	}
 	return err;

@@ -500,22 +500,18 @@ static inline void flush_dcache_folio(struct folio *f)
 {
 }
 
-/* only move_out_of_scratch() uses these: nothing is in scratch here */
-#define NR_SHMEM_THPS 0
+/* only the move out of scratch uses these: nothing is in scratch here */
 #define LU_STUB(decl) static inline decl { LU_UNREACHED(); }
-LU_STUB(bool folio_maybe_dma_pinned(struct folio *f))
-LU_STUB(void unmap_mapping_pages(struct address_space *m, pgoff_t start,
-				 pgoff_t nr, bool even_cows))
-LU_STUB(void folio_copy(struct folio *dst, struct folio *src))
-LU_STUB(void __folio_set_locked(struct folio *f))
-LU_STUB(void __folio_set_swapbacked(struct folio *f))
-LU_STUB(void replace_page_cache_folio(struct folio *old, struct folio *new))
-LU_STUB(void folio_ref_add(struct folio *f, int nr))
-LU_STUB(void folio_put_refs(struct folio *f, int nr))
-LU_STUB(bool folio_test_pmd_mappable(struct folio *f))
-LU_STUB(void lruvec_stat_mod_folio(struct folio *f, int idx, int val))
-LU_STUB(bool folio_mark_dirty(struct folio *f))
-LU_STUB(void folio_add_lru(struct folio *f))
+#define MIGRATE_SYNC 0
+#define MR_CONTIG_RANGE 0
+typedef struct folio *new_folio_t(struct folio *folio, unsigned long private);
+typedef void free_folio_t(struct folio *folio, unsigned long private);
+LU_STUB(int migrate_pages(struct list_head *l, new_folio_t new,
+			  free_folio_t free, unsigned long private, int mode,
+			  int reason, unsigned int *ret_succeeded))
+LU_STUB(void putback_movable_pages(struct list_head *l))
+LU_STUB(bool isolate_folio_to_list(struct folio *f, struct list_head *l))
+LU_STUB(void lru_add_drain_all(void))
 
 /* xarray: a sorted list, enough for a few thousand entries. */
 struct xa_node {
