@@ -2,6 +2,7 @@
 # KHO for Linux 6.12: entry points.
 #
 #   make demo     build everything, boot a KHO kexec chain, print a summary
+#   make demo-vm  a QEMU guest kept running across two host kexecs (khovm)
 #   make demo-arm64  the same chain on arm64 (qemu-system-aarch64)
 #   make test     build, run all tests (T=name runs only matching ones)
 #   make test-debug  every x86 scenario on the KASAN + UBSAN + lockdep
@@ -28,7 +29,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test test-debug demo demo-arm64 bench bench-liveupdate bench-reboot bench-reboot-arm64 fuzz fuzz-seeds check series clean distclean
+.PHONY: all deps tree kernel initramfs test test-debug demo demo-vm demo-arm64 bench bench-liveupdate bench-reboot bench-reboot-arm64 fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -63,6 +64,10 @@ test-debug: initramfs
 demo: kernel
 	@scripts/initramfs.sh
 	@python3 tests/vm/demo.py
+
+demo-vm: kernel
+	@scripts/initramfs.sh
+	@python3 tests/vm/demo_vm.py
 
 demo-arm64: tree
 	@KCONFIG_VARIANT=arm64 scripts/kernel.sh

@@ -114,3 +114,40 @@ fi
 "$gic" "$list" > "$out.tmp"
 if cmp -s "$out.tmp" "$out"; then rm "$out.tmp"; else mv "$out.tmp" "$out"; fi
 echo "initramfs: $out"
+
+# The plain x86 kernel's VM live update scenarios: the same, plus the
+# agent (khovm), the test guest and Debian's qemu-system-x86_64 with the
+# libraries and firmware it opens, in an initramfs of their own so that
+# the other scenarios do not carry QEMU through every kexec.
+qemu=$(command -v qemu-system-x86_64 || true)
+if [ -z "${KCONFIG_VARIANT:-}" ] && [ -n "$qemu" ]; then
+	make -s -C "$top/tools/khovm" B="$B"
+	make -s -C "$top/tools/guest" B="$B"
+	vlist=$B/initramfs-vm.list vout=$B/initramfs-vm.cpio
+	{
+		cat "$list"
+		echo "file /bin/khovm $B/tools/khovm 0755 0 0"
+		echo "file /boot/guest.elf $B/tools/guest.elf 0644 0 0"
+		mods=/usr/lib/x86_64-linux-gnu/qemu
+		for d in /usr /usr/bin /usr/share /usr/share/qemu /usr/share/seabios \
+			 /lib /lib64 /lib/x86_64-linux-gnu /usr/lib \
+			 /usr/lib/x86_64-linux-gnu $mods; do
+			echo "dir $d 0755 0 0"
+		done
+		echo "file /usr/bin/qemu-system-x86_64 $(readlink -f "$qemu") 0755 0 0"
+		# Debian builds TCG as a module QEMU loads at start
+		echo "file $mods/accel-tcg-x86_64.so $mods/accel-tcg-x86_64.so 0644 0 0"
+		for f in /usr/share/qemu/kvmvapic.bin /usr/share/qemu/multiboot_dma.bin \
+			 /usr/share/qemu/linuxboot_dma.bin /usr/share/seabios/bios-256k.bin; do
+			echo "file $f $(readlink -f "$f") 0644 0 0"
+		done
+		ldd "$qemu" "$mods/accel-tcg-x86_64.so" |
+		awk '/=>/ { print $3 } /^[ \t]*\/lib64/ { print $1 }' |
+		while read -r lib; do
+			[ -f "$lib" ] && echo "file $lib $(readlink -f "$lib") 0755 0 0"
+		done
+	} | awk '!seen[$0]++' > "$vlist"
+	"$gic" "$vlist" > "$vout.tmp"
+	if cmp -s "$vout.tmp" "$vout"; then rm "$vout.tmp"; else mv "$vout.tmp" "$vout"; fi
+	echo "initramfs: $vout"
+fi

@@ -376,6 +376,25 @@ static const struct scenario {
 	{ "kho", scenario_kho },
 };
 
+/**
+ * rig_next_set() - set KEY=VALUE on the next generation's command line
+ * @key: the parameter
+ * @val: its value, or "-" to drop it
+ *
+ * As a rig.next.KEY=VALUE word would, from a scenario at run time.
+ */
+void rig_next_set(const char *key, const char *val)
+{
+	if (rig.nr_next == 8 || strlen(key) >= sizeof(rig.next_key[0]) ||
+	    strlen(val) >= sizeof(rig.next_val[0])) {
+		rig_tap(0, "rig_next_set %s: no room", key);
+		return;
+	}
+	strcpy(rig.next_key[rig.nr_next], key);
+	strcpy(rig.next_val[rig.nr_next], val);
+	rig.next_gen[rig.nr_next++] = 0;
+}
+
 static void parse_next_words(void)
 {
 	const char *p = cmdline;

@@ -122,6 +122,7 @@ int scenario_kho(void)
 	scenario_lu_nomem();
 	scenario_lu_rules();
 	scenario_lu_dio();
+	scenario_lu_vm();
 	if (!rig_param("rig.expect", want, sizeof(want)))
 		strcpy(want, rig.gen == 1 ? "none" : "accepted");
 	kv_get(kho, "incoming", state, sizeof(state));

@@ -40,6 +40,7 @@ int rig_kexec_file(void);
 int rig_kexec_user(char *next, size_t len);
 int rig_kexec_tools(char *next, size_t len);
 int rig_kexec_cover(char *next, size_t len);
+void rig_next_set(const char *key, const char *val);
 int rig_run(char *const argv[], char *out, size_t len);
 long rig_free_bytes(void);
 long rig_meminfo(const char *key);
@@ -60,6 +61,7 @@ void scenario_lu_nomem(void);
 void scenario_lu_rules(void);
 void scenario_lu_dio(void);
 void scenario_tl_cover(void);
+void scenario_lu_vm(void);
 
 /* /dev/liveupdate for the scenarios (lu_memfd.c): fds or -errno */
 int lu_dev(const char *who);	/* opened, with a TAP line for @who */

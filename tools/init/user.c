@@ -61,6 +61,9 @@ int rig_run(char *const argv[], char *out, size_t len)
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
 		close(fds[0]);
+		/* what it leaves running (a daemon) must not hold the pipe */
+		if (fds[1] > 2)
+			close(fds[1]);
 		execv(argv[0], argv);
 		_exit(127);
 	}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * khovm.h - the VM live update agent's shared definitions.
+ */
+#ifndef KHOVM_H
+#define KHOVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PG		4096UL
+#define NAME_LEN	48
+#define MAX_ARGS	128
+#define SAMPLES		64
+#define DESC_MAGIC	"khovm-v1"
+
+/*
+ * What a kept VM is: preserved in its session (token 3) and kept in
+ * $KHOVM_DIR/NAME.vm while it runs. Read back only by the same agent.
+ */
+struct vm_desc {
+	char magic[8];
+	char name[NAME_LEN];
+	char qemu[128];
+	uint64_t ram_bytes;
+	uint64_t state_bytes;
+	double stopped_ms;		/* CLOCK_REALTIME, when it was stopped */
+	uint32_t nr_args;
+	uint32_t args_len;
+	uint32_t nr_samples;
+	uint32_t pad;
+	struct {
+		uint64_t page;
+		uint64_t hash;
+	} sample[SAMPLES];
+	char args[8192];		/* QEMU's arguments, NUL-separated */
+};
+
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+const char *vm_dir(void);
+double now_ms(void);
+int ram_samples(int fd, uint64_t size, struct vm_desc *d);
+const char *ram_check(int fd, const struct vm_desc *d);
+
+/* qmp.c */
+int qmp_connect(const char *path);
+int qmp_cmd(int q, const char *json, char *reply, size_t len);
+int qmp_send_fd(int q, const char *name, int fd);
+int qmp_wait_migration(int q, char *status, size_t len, int secs);
+
+#endif
