@@ -364,8 +364,14 @@ static void gen1(int dev, int *fd, uint64_t *pfn, uint8_t *huge)
 	rig_log("gen=%d lu_memfd free=%ld cma=%ld ballast=%ld big=%llu thp=%d",
 		rig.gen, free0, cma, ballast_size,
 		(unsigned long long)big_size, thp);
-	if (ballast < 0 || ftruncate(ballast, ballast_size) ||
-	    fallocate(ballast, 0, 0, ballast_size))
+	/*
+	 * None needed when scratch is more than half of what is free (a
+	 * kernel with large early allocations, KASAN's): the page allocator
+	 * takes movable pages from CMA first until it is not.
+	 */
+	if (ballast < 0 || (ballast_size &&
+			    (ftruncate(ballast, ballast_size) ||
+			     fallocate(ballast, 0, 0, ballast_size))))
 		rig_tap(0, "lu_memfd: ballast of %ld bytes: %s", ballast_size,
 			strerror(errno));
 	/* the big memfd, partly in scratch; one to unpreserve, ditto */

@@ -44,9 +44,16 @@ static int arm(int on)
 	unsigned int i;
 	int bad = 0;
 
+	/*
+	 * Disarming opens files, which itself may fail while armed: retry
+	 * this task's make-it-fail first (with task-filter, nothing else
+	 * fails once it is 0), then the probability.
+	 */
+	for (i = 0; !on && i < 1000; i++)
+		if (!rig_write_file("/proc/self/make-it-fail", "0"))
+			return rig_write_file(FS "probability", "0");
 	if (!on)
-		return rig_write_file(FS "probability", "0") |
-		       rig_write_file("/proc/self/make-it-fail", "0");
+		return -1;
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		char path[96];
 

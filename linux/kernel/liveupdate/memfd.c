@@ -229,20 +229,15 @@ static int move_out_of_scratch(struct list_head *list)
 /*
  * Take a folio in scratch off the LRU for move_out_of_scratch(); the
  * isolation holds a reference of its own. A folio still in a CPU's LRU
- * batch is not on the LRU yet: drain the batches once and retry.
+ * batch (just written, or just read back from swap) is not on the LRU
+ * yet: drain the batches and try again.
  */
-static int isolate_from_scratch(struct folio *folio, struct list_head *list,
-				bool *drained)
+static int isolate_from_scratch(struct folio *folio, struct list_head *list)
 {
 	if (isolate_folio_to_list(folio, list))
 		return 0;
-	if (!*drained) {
-		*drained = true;
-		lru_add_drain_all();
-		if (isolate_folio_to_list(folio, list))
-			return 0;
-	}
-	return -EBUSY;
+	lru_add_drain_all();
+	return isolate_folio_to_list(folio, list) ? 0 : -EBUSY;
 }
 
 /* The folio an outgoing entry names. */
@@ -427,7 +422,6 @@ static int keep_range(struct memfd_state *st, struct address_space *mapping,
 {
 	struct folio_batch fbatch;
 	pgoff_t first = index, again = ULONG_MAX;
-	bool drained = false;
 	unsigned int i;
 	int err = 0;
 
@@ -460,8 +454,7 @@ static int keep_range(struct memfd_state *st, struct address_space *mapping,
 					if (restart == again)
 						err = -EBUSY;
 				}
-				err = err ?: isolate_from_scratch(folio, &moving,
-								  &drained);
+				err = err ?: isolate_from_scratch(folio, &moving);
 				folio_put(folio);
 				continue;
 			}
@@ -640,11 +633,14 @@ static int keep_resident(struct memfd_state *st, struct inode *inode,
 	return err;
 }
 
-/* The same, page by page, bringing in what is in swap. */
+/*
+ * The same, page by page, bringing in what is in swap (a folio read back
+ * may land in scratch: it is moved out, then looked up again).
+ */
 static int keep_swapped(struct memfd_state *st, struct inode *inode,
 			pgoff_t end)
 {
-	pgoff_t index;
+	pgoff_t index, moved = ULONG_MAX;
 	int err;
 
 	for (index = 0; index < end; cond_resched()) {
@@ -667,6 +663,20 @@ static int keep_swapped(struct memfd_state *st, struct inode *inode,
 				index++;
 				continue;
 			}
+		}
+		if (kho_is_scratch_pfn(folio_pfn(folio))) {
+			LIST_HEAD(moving);
+
+			/* moved once and still there */
+			err = folio->index == moved ? -EBUSY :
+			      isolate_from_scratch(folio, &moving);
+			moved = folio->index;
+			index = folio->index;
+			folio_put(folio);
+			err = err ?: move_out_of_scratch(&moving);
+			if (err)
+				return err;
+			continue;
 		}
 		index = folio_next_index(folio);
 		err = keep_folio(st, folio);
