@@ -134,8 +134,12 @@ static void gen1(int dev)
 	usleep(300000);
 	s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "swap");
 	r = s < 0 ? s : lu_ioc_preserve(s, fd, S_TOKEN);
-	/* EBUSY: pages still in flight after its retries; a caller retries */
-	if (r == -EBUSY)
+	/*
+	 * EBUSY: pages still in flight, or in scratch and held off the LRU
+	 * by reclaim, after its own retries; a caller retries (KASAN makes
+	 * reclaim slow enough to need a few)
+	 */
+	for (t = 0; r == -EBUSY && t < 20; t++)
 		r = lu_ioc_preserve(s, fd, S_TOKEN);
 	ctl[2] = 1;
 	if (pid > 0)

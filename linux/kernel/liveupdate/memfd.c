@@ -240,6 +240,13 @@ static int isolate_from_scratch(struct folio *folio, struct list_head *list)
 	return isolate_folio_to_list(folio, list) ? 0 : -EBUSY;
 }
 
+/*
+ * Times a folio in scratch is looked up and tried again when it could
+ * not be isolated or moved (reclaim had it off the LRU, a migration
+ * found a reference it did not expect) before PRESERVE_FD gives EBUSY.
+ */
+#define MOVE_TRIES	16
+
 /* The folio an outgoing entry names. */
 static struct folio *entry_folio(const struct memfd_entry *e)
 {
@@ -422,8 +429,8 @@ static int keep_range(struct memfd_state *st, struct address_space *mapping,
 {
 	struct folio_batch fbatch;
 	pgoff_t first = index, again = ULONG_MAX;
-	unsigned int i;
-	int err = 0;
+	unsigned int i, tries = 0;
+	int err = 0, merr = 0;
 
 	folio_batch_init(&fbatch);
 	while (!err && index < end &&
@@ -450,11 +457,13 @@ static int keep_range(struct memfd_state *st, struct address_space *mapping,
 			if (kho_is_scratch_pfn(folio_pfn(folio))) {
 				if (restart == ULONG_MAX) {
 					restart = folio->index;
-					/* moved once and still there */
-					if (restart == again)
+					/* still there: a pin, or reclaim has it */
+					if (restart == again &&
+					    ++tries > MOVE_TRIES)
 						err = -EBUSY;
 				}
-				err = err ?: isolate_from_scratch(folio, &moving);
+				if (!err && !merr)
+					merr = isolate_from_scratch(folio, &moving);
 				folio_put(folio);
 				continue;
 			}
@@ -473,10 +482,17 @@ static int keep_range(struct memfd_state *st, struct address_space *mapping,
 		}
 		folio_batch_reinit(&fbatch);
 		if (restart != ULONG_MAX) {
-			if (err)
+			if (err || merr)
 				putback_movable_pages(&moving);
 			else
-				err = move_out_of_scratch(&moving);
+				merr = move_out_of_scratch(&moving);
+			/* looked up again, and tried again */
+			if (merr == -EBUSY && tries < MOVE_TRIES)
+				merr = 0;
+			err = err ?: merr;
+			merr = 0;
+			if (restart != again)
+				tries = 0;
 			index = restart;
 			again = restart;
 		}
@@ -641,6 +657,7 @@ static int keep_swapped(struct memfd_state *st, struct inode *inode,
 			pgoff_t end)
 {
 	pgoff_t index, moved = ULONG_MAX;
+	unsigned int tries = 0;
 	int err;
 
 	for (index = 0; index < end; cond_resched()) {
@@ -667,13 +684,16 @@ static int keep_swapped(struct memfd_state *st, struct inode *inode,
 		if (kho_is_scratch_pfn(folio_pfn(folio))) {
 			LIST_HEAD(moving);
 
-			/* moved once and still there */
-			err = folio->index == moved ? -EBUSY :
+			/* still there after MOVE_TRIES: a pin, or reclaim */
+			tries = folio->index == moved ? tries + 1 : 0;
+			err = tries >= MOVE_TRIES ? -EBUSY :
 			      isolate_from_scratch(folio, &moving);
 			moved = folio->index;
 			index = folio->index;
 			folio_put(folio);
 			err = err ?: move_out_of_scratch(&moving);
+			if (err == -EBUSY && tries < MOVE_TRIES)
+				err = 0;
 			if (err)
 				return err;
 			continue;
