@@ -16,6 +16,10 @@
 #   make bench-reboot  kexec reboot phases with a 380 MiB initrd, stock
 #                 vs KHO zero-copy (bench/vm/reboot.py)
 #   make bench-reboot-arm64  the same on arm64 (relocation with the MMU on)
+#   make bench-blackout  a running 1 GiB QEMU guest across the host's
+#                 kexec: blackout by live update vs the VM saved to a
+#                 virtio-blk disk and read back, phase by phase
+#                 (bench/vm/blackout.py; 3 runs, about 30 min)
 #   make fuzz     fuzz the handover validator, then the live update record
 #                 parsers, 10 minutes each (SECONDS=)
 #   make fuzz-seeds  capture real handovers in the VM into the fuzz
@@ -29,7 +33,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test test-debug demo demo-vm demo-arm64 bench bench-liveupdate bench-reboot bench-reboot-arm64 fuzz fuzz-seeds check series clean distclean
+.PHONY: all deps tree kernel initramfs test test-debug demo demo-vm demo-arm64 bench bench-liveupdate bench-reboot bench-reboot-arm64 bench-blackout fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -85,6 +89,10 @@ bench-liveupdate: initramfs
 
 bench-reboot: initramfs
 	@python3 bench/vm/reboot.py $(REBOOT_BENCH_ARGS)
+
+bench-blackout: kernel
+	@scripts/initramfs.sh
+	@python3 bench/vm/blackout.py $(BLACKOUT_BENCH_ARGS)
 
 bench-reboot-arm64: initramfs
 	@python3 bench/vm/reboot.py --arch arm64 --runs 3 $(REBOOT_BENCH_ARGS)

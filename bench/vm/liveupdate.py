@@ -69,15 +69,41 @@ def size_bytes(s):
     return int(s[:-1]) * mult[s[-1].upper()] if s[-1].isalpha() else int(s)
 
 
-def build(variant="bench"):
+def script(name, variant):
+    """Run scripts/@name for KCONFIG_VARIANT=@variant; exit if it fails."""
     env = dict(os.environ, KCONFIG_VARIANT=variant, B=rig.BUILD)
-    for script in ("kernel.sh", "initramfs.sh"):
-        p = subprocess.run([os.path.join(TOP, "scripts", script)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
-        if p.returncode:
-            sys.stderr.write(p.stdout[-4000:])
-            raise SystemExit("bench: %s failed" % script)
+    p = subprocess.run([os.path.join(TOP, "scripts", name)], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if p.returncode:
+        sys.stderr.write(p.stdout[-4000:])
+        raise SystemExit("bench: %s failed" % name)
+
+
+def report_failed(out, res):
+    """Print what failed in the rig run @res through @out; return 1."""
+    out("bench: a run failed or its figures are missing (log: %s)" %
+        res.logfile)
+    for ok, d in res.checks:
+        if not ok:
+            out("  FAILED " + d)
+    for e in res.errors:
+        out("  FAILED " + e)
+    out("\n".join(res.tail()))
+    return 1
+
+
+def write_results(path, lines):
+    """Write the figures' @lines to @path (under bench/results)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("written to %s" % path)
+
+
+def build(variant="bench"):
+    for name in ("kernel.sh", "initramfs.sh"):
+        script(name, variant)
 
 
 def figures(res):
@@ -179,16 +205,7 @@ def main():
          "by RETRIEVE_FD (memfd_populate=1)" if a.populate
          else "on first use"))
     if failed:
-        res = failed[0]
-        out("bench: a run failed or its figures are missing (log: %s)" %
-            res.logfile)
-        for ok, d in res.checks:
-            if not ok:
-                out("  FAILED " + d)
-        for e in res.errors:
-            out("  FAILED " + e)
-        out("\n".join(res.tail()))
-        return 1
+        return report_failed(out, failed[0])
     # this machine's CPU time varies between runs (a shared host): each
     # figure is the median of the runs, and the ratios are the medians of
     # each run's own ratio
@@ -250,9 +267,7 @@ def main():
                                  (datetime.date.today(),
                                   ("-thp" if a.thp else "") +
                                   ("-populate" if a.populate else "")))
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("written to %s" % path)
+    write_results(path, lines)
     return 0 if ok else 1
 
 

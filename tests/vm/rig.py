@@ -103,9 +103,11 @@ KTAP_SUITE_RE = re.compile(r"^\[\s*[\d.]+\]\s+# Subtest: (\S+)")
 
 def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
         chain_timeout=None, variant=None, qemu_extra=(), expect_gens=None,
-        kunit=False, initrd=None, kernel=None):
+        kunit=False, initrd=None, kernel=None, disk=None):
     """Boot scenario @name for @gens generations and collect its results
-    (@initrd, @kernel: another initramfs, kernel than the variant's)."""
+    (@initrd, @kernel: another initramfs, kernel than the variant's;
+    @disk: MiB of a blank virtio-blk disk, /dev/vda in every generation,
+    made anew for each run)."""
     suffix = "-" + variant if variant else ""
     arm64 = variant == "arm64"
     kernel = kernel or os.path.join(BUILD, "kernel" + suffix,
@@ -135,6 +137,12 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
                      "-nodefaults", "-serial", "stdio", "-no-reboot",
                      "-kernel", kernel, "-initrd", initrd,
                      "-append", cmdline] + list(qemu_extra)
+    if disk:
+        image = os.path.join(logdir, name.replace("/", "_") + ".disk")
+        with open(image, "wb") as f:
+            f.truncate(disk << 20)
+        cmd += ["-drive", "file=%s,format=raw,if=none,id=vda" % image,
+                "-device", "virtio-blk-pci,drive=vda"]
     start = time.monotonic()
     last_boot = start
     gen = 0

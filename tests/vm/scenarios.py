@@ -793,16 +793,18 @@ def liveupdate(arch=""):
         yield {"name": "liveupdate-dio",
                "run": dict(name="kho@lu-dio", gens=2, mem="512M", smp=2,
                            append="kho=on rig.lu_dio=2")}
-    # a QEMU guest (Debian's 7.2, TCG inside the TCG VM) kept running
-    # across two host kexecs by khovm; and one whose RAM record the next
-    # kernel refuses: reported lost, never started blank
+    # two QEMU guests (Debian's 7.2, TCG inside the TCG VM) kept running
+    # across two host kexecs by khovm, one in 2 MiB folios writing to its
+    # own virtio-blk disk; and one whose RAM record the next kernel
+    # refuses: reported lost, never started blank, while the other VM
+    # comes back on its own
     if not arch:
         vm_initrd = os.path.join(os.path.dirname(os.path.dirname(
             os.path.dirname(os.path.abspath(__file__)))), "build",
             "initramfs-vm.cpio")
         yield {"name": "vm-live-update",
                "run": dict(name="kho@vm", gens=3, mem="1536M", smp=2,
-                           boot_timeout=900, initrd=vm_initrd,
+                           boot_timeout=900, initrd=vm_initrd, disk=64,
                            append="kho=on rig.lu_vm=1")}
         yield {"name": "vm-live-update-lost",
                "run": dict(name="kho@vm-lost", gens=2, mem="1536M", smp=2,

@@ -123,6 +123,7 @@ int scenario_kho(void)
 	scenario_lu_rules();
 	scenario_lu_dio();
 	scenario_lu_vm();
+	scenario_lu_vmbench();
 	if (!rig_param("rig.expect", want, sizeof(want)))
 		strcpy(want, rig.gen == 1 ? "none" : "accepted");
 	kv_get(kho, "incoming", state, sizeof(state));

@@ -62,6 +62,17 @@ void scenario_lu_rules(void);
 void scenario_lu_dio(void);
 void scenario_tl_cover(void);
 void scenario_lu_vm(void);
+void scenario_lu_vmbench(void);
+
+/* tools/guest's status line, read from its serial log (lu_vm.c) */
+struct guest_line {
+	unsigned long boot, pass, bad, counter, tsc, disk, dbad;
+	long gap;
+};
+
+int guest_last_line(const char *serial, struct guest_line *g);
+int guest_wait_pass(const char *serial, unsigned long want, int secs,
+		    struct guest_line *g);
 
 /* /dev/liveupdate for the scenarios (lu_memfd.c): fds or -errno */
 int lu_dev(const char *who);	/* opened, with a TAP line for @who */

@@ -21,6 +21,17 @@
  *   khovm rehearse NAME
  *                 save and restore one VM in this kernel, no live update:
  *                 proves it can be updated
+ *   khovm save-to FILE NAME, khovm restore-from FILE
+ *                 without live update: the whole VM, RAM included, written
+ *                 to FILE (a disk) and read back into new RAM after the
+ *                 reboot; the way a host without this product goes, and
+ *                 the blackout benchmark's reference
+ *
+ * After a restore, one line gives where the blackout went, on the clock
+ * the kexec timeline measures the reboot with (clock.c):
+ *
+ *   khovm: NAME phases (ms): save= wait= reboot= agent= retrieve= qemu=
+ *          load= resume= blackout=
  *
  * QEMU is Debian's 7.2, unmodified: guest RAM is
  * "-object memory-backend-file,mem-path=/proc/self/fd/N,share=on" on the
@@ -53,6 +64,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/kexec_timeline.h>
 #include <linux/liveupdate.h>
 
 #include "khovm.h"
@@ -315,8 +327,12 @@ static pid_t spawn_qemu(const struct vm_desc *d, int ram, bool incoming)
 	path_of(qmp, sizeof(qmp), d->name, "qmp");
 	path_of(log, sizeof(log), d->name, "log");
 	unlink(qmp);
+	/*
+	 * align=2M: QEMU maps a file at its page size (4 KiB for shmem), and
+	 * a mapping not 2 MiB aligned gets no huge folio from a fault
+	 */
 	snprintf(obj, sizeof(obj),
-		 "memory-backend-file,id=khovm-ram,size=%" PRIu64 ",mem-path=/proc/self/fd/%d,share=on",
+		 "memory-backend-file,id=khovm-ram,size=%" PRIu64 ",mem-path=/proc/self/fd/%d,share=on,align=2M",
 		 d->ram_bytes, RAM_FD);
 	snprintf(mem, sizeof(mem), "%" PRIu64 "M", d->ram_bytes >> 20);
 	argv[n++] = d->qemu;
@@ -455,24 +471,39 @@ static void print_log(const char *name)
 
 #define IGNORE_SHARED "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":true}]}}"
 
-/* Stop the VM on @q and write its device state to @state: 0 or -1 */
-static int save_state(int q, int state, char *status, size_t len)
+/* QEMU 7.2 migrates at 32 MiB/s unless told otherwise: no limit here */
+#define NO_THROTTLE "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":1099511627776}}"
+
+/*
+ * Stop the VM on @q and write its device state to @state (its RAM too
+ * unless @shared: RAM that stays where it is): 0 or -1
+ */
+static int save_state(int q, int state, char *status, size_t len, bool shared)
 {
 	return qmp_cmd(q, "{\"execute\":\"stop\"}", NULL, 0) ||
-	       qmp_cmd(q, IGNORE_SHARED, NULL, 0) ||
+	       qmp_cmd(q, NO_THROTTLE, NULL, 0) ||
+	       (shared && qmp_cmd(q, IGNORE_SHARED, NULL, 0)) ||
 	       qmp_send_fd(q, "khovm-state", state) ||
 	       qmp_cmd(q, "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"fd:khovm-state\"}}",
 		       NULL, 0) ||
-	       qmp_wait_migration(q, status, len, 120) ? -1 : 0;
+	       qmp_wait_migration(q, status, len, shared ? 120 : 1800) ? -1 : 0;
 }
 
+/* kclock() when QEMU was up, its state loaded, the guest running again */
+struct load_times {
+	uint64_t qemu, loaded, resumed;
+};
+
 /*
- * Start QEMU for @d on @ram, load the device state @state and resume:
- * NULL, or why not (QEMU, if started, is left for the caller in *@pid).
+ * Start QEMU for @d on @ram, load the device state @state from offset
+ * @at (all of the VM's RAM too unless @shared) and resume: NULL, or why
+ * not (QEMU, if started, is left for the caller in *@pid). @t: when.
  */
 static const char *load_state(const struct vm_desc *d, int ram, int state,
-			      pid_t *pid, int *q)
+			      off_t at, bool shared, pid_t *pid, int *q,
+			      struct load_times *t)
 {
+	const char *why;
 	char status[64];
 
 	*pid = spawn_qemu(d, ram, true);
@@ -481,16 +512,52 @@ static const char *load_state(const struct vm_desc *d, int ram, int state,
 		print_log(d->name);
 		return "QEMU did not start";
 	}
-	if (lseek(state, 0, SEEK_SET) ||
-	    qmp_cmd(*q, IGNORE_SHARED, NULL, 0) ||
+	t->qemu = kclock();
+	if (lseek(state, at, SEEK_SET) != at ||
+	    (shared && qmp_cmd(*q, IGNORE_SHARED, NULL, 0)) ||
 	    qmp_send_fd(*q, "khovm-state", state) ||
 	    qmp_cmd(*q, "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:khovm-state\"}}",
 		    NULL, 0) ||
-	    qmp_wait_migration(*q, status, sizeof(status), 120))
+	    qmp_wait_migration(*q, status, sizeof(status), shared ? 120 : 1800))
 		return "its device state did not load";
+	t->loaded = kclock();
+	/* RAM that came with the state: the pages sampled at the save */
+	why = shared ? NULL : ram_check(ram, d);
+	if (why)
+		return why;
 	if (qmp_cmd(*q, "{\"execute\":\"cont\"}", NULL, 0))
 		return "it did not resume";
+	t->resumed = kclock();
 	return NULL;
+}
+
+/*
+ * Where the blackout of VM @d went, on the clock that spans the reboot:
+ * stopped at d->stop_clock, restore started at @start, files retrieved
+ * and checked at @got, then @t. One line, "NAME phases (ms): k=v ...";
+ * without a recorded kexec reboot (no timeline), the wall clock's total.
+ */
+static void say_phases(const struct vm_desc *d, uint64_t start, uint64_t got,
+		       const struct load_times *t)
+{
+	struct kexec_tl_record r;
+	uint32_t khz;
+
+	if (kclock_reboot(&r)) {
+		say("%s phases (ms): blackout=%.0f (wall clock: no kexec timeline to measure a reboot with)",
+		    d->name, now_ms() - d->stopped_ms);
+		return;
+	}
+	khz = r.in_khz;
+	say("%s phases (ms): save=%.1f wait=%.1f reboot=%.1f agent=%.1f retrieve=%.1f qemu=%.1f load=%.1f resume=%.1f blackout=%.1f",
+	    d->name, kclock_ms(d->stop_clock, d->saved_clock, khz),
+	    kclock_ms(d->saved_clock, r.t[KEXEC_TL_REBOOT], khz),
+	    kclock_ms(r.t[KEXEC_TL_REBOOT], r.t[KEXEC_TL_INIT], khz),
+	    kclock_ms(r.t[KEXEC_TL_INIT], start, khz),
+	    kclock_ms(start, got, khz), kclock_ms(got, t->qemu, khz),
+	    kclock_ms(t->qemu, t->loaded, khz),
+	    kclock_ms(t->loaded, t->resumed, khz),
+	    kclock_ms(d->stop_clock, t->resumed, khz));
 }
 
 /* wait up to 10 s for @pid (not our child, maybe) to be gone */
@@ -563,8 +630,8 @@ static int save_one(int dev, const char *name)
 	struct vm_desc d;
 	char sess[LIVEUPDATE_SESSION_NAME_LENGTH], path[64], status[64] = "";
 	pid_t pid = read_pid(name);
-	int q = -1, state = -1, ram = -1, desc, s = -1, err;
-	double t0 = now_ms(), t_state, t_sample, t_keep;
+	int q = -1, state = -1, ram = -1, desc = -1, s = -1, err;
+	double t0, t_state, t_sample, t_keep;
 	struct stat st;
 
 	if (read_desc(name, &d) || !pid || !alive(pid)) {
@@ -580,7 +647,9 @@ static int save_one(int dev, const char *name)
 		goto fail;
 	}
 	state = memfd_create("khovm-state", MFD_CLOEXEC);
-	if (save_state(q, state, status, sizeof(status))) {
+	t0 = now_ms();
+	d.stop_clock = kclock();
+	if (save_state(q, state, status, sizeof(status), true)) {
 		say("%s: device state not saved (%s); the VM runs on", name,
 		    status[0] ? status : "QMP error");
 		qmp_cmd(q, "{\"execute\":\"cont\"}", NULL, 0);
@@ -598,7 +667,6 @@ static int save_one(int dev, const char *name)
 	err = err ?: s < 0 ? s : lu_preserve(s, ram, T_RAM);
 	err = err ?: lu_preserve(s, state, T_STATE);
 	err = err ?: lu_preserve(s, desc, T_DESC);
-	close(desc);
 	t_keep = now_ms();
 	if (err) {
 		say("%s: not preserved (%s); the VM runs on", name, strerror(-err));
@@ -611,6 +679,10 @@ static int save_one(int dev, const char *name)
 	/* QEMU's part is done: its RAM and state are the session's now */
 	qmp_cmd(q, "{\"execute\":\"quit\"}", NULL, 0);
 	wait_gone(pid);
+	/* the end of the save, in place in the kept description's page */
+	d.saved_clock = kclock();
+	if (pwrite(desc, &d, sizeof(d), 0) != (ssize_t)sizeof(d))
+		say("%s: the end of its save not recorded (%s)", name, strerror(errno));
 	say("%s saved: %" PRIu64 " MiB of RAM kept in place, %.1f KiB of device state, %u RAM samples; stopped for %.0f ms so far (state %.0f, samples %.0f, preserve %.0f, QEMU exit %.0f)",
 	    name, d.ram_bytes >> 20, d.state_bytes / 1024.0, d.nr_samples,
 	    now_ms() - t0, t_state - t0, t_sample - t_state, t_keep - t_sample,
@@ -618,6 +690,7 @@ static int save_one(int dev, const char *name)
 	close(q);
 	close(ram);
 	close(state);
+	close(desc);
 	return s;
 fail:
 	if (q >= 0)
@@ -626,6 +699,8 @@ fail:
 		close(ram);
 	if (state >= 0)
 		close(state);
+	if (desc >= 0)
+		close(desc);
 	return -1;
 }
 
@@ -743,7 +818,9 @@ static int restore_one(int dev, const char *name)
 	int s, ram = -1, state = -1, desc = -1, q = -1;
 	const char *why = NULL;
 	struct vm_desc d;
+	struct load_times t;
 	double t0 = now_ms();
+	uint64_t start = kclock(), got;
 	pid_t pid = 0;
 
 	snprintf(sess, sizeof(sess), PREFIX "%s", name);
@@ -764,14 +841,15 @@ static int restore_one(int dev, const char *name)
 	if (why)
 		goto lost;
 	write_desc(name, &d);
-	why = load_state(&d, ram, state, &pid, &q);
+	got = kclock();
+	why = load_state(&d, ram, state, 0, true, &pid, &q, &t);
 	if (why)
 		goto lost;
 	write_pid(name, pid);
 	lu_finish(s);
-	say("%s restored and running: QEMU pid %d, %" PRIu64 " MiB of RAM as it was; blackout %.0f ms (restore %.0f ms)",
-	    name, pid, d.ram_bytes >> 20, now_ms() - d.stopped_ms,
-	    now_ms() - t0);
+	say("%s restored and running: QEMU pid %d, %" PRIu64 " MiB of RAM as it was (restore %.0f ms)",
+	    name, pid, d.ram_bytes >> 20, now_ms() - t0);
+	say_phases(&d, start, got, &t);
 	close(q);
 	close(s);
 	close(ram);
@@ -836,6 +914,117 @@ static int cmd_restore(int argc, char **argv)
 	return failed ? 2 : 0;
 }
 
+/* ---- without live update: the whole VM to a file and back ---- */
+
+#define STREAM_AT	(1 << 20)	/* the description first, then QEMU's stream */
+
+/*
+ * The running VM @name for a command that works on it: its QMP socket
+ * and RAM memfd, or the command dies with @usage or the reason.
+ */
+static void attach(const char *name, const char *usage, struct vm_desc *d,
+		   pid_t *pid, int *q, int *ram)
+{
+	char path[64];
+
+	if (!name || read_desc(name, d))
+		die("%s", usage);
+	*pid = read_pid(name);
+	*q = *pid && alive(*pid) ? qmp_wait(d, *pid, 5) : -1;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", *pid, RAM_FD);
+	*ram = open(path, O_RDWR | O_CLOEXEC);
+	if (*q < 0 || *ram < 0)
+		die("%s: not running, or no QMP socket or RAM memfd", name);
+}
+
+/*
+ * khovm save-to FILE NAME: what a host without live update does, and
+ * the reference the blackout benchmark measures against: stop the VM,
+ * write all of it (RAM included) with QEMU's migration to FILE (a disk
+ * or a file on one), flush it, quit QEMU.
+ */
+static int cmd_save_to(int argc, char **argv)
+{
+	char status[64] = "";
+	struct vm_desc d;
+	pid_t pid;
+	int q, ram, fd;
+	double t0;
+
+	attach(argc == 3 ? argv[2] : NULL,
+	       "usage: khovm save-to FILE NAME (a VM khovm started)",
+	       &d, &pid, &q, &ram);
+	fd = open(argv[1], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || lseek(fd, STREAM_AT, SEEK_SET) != STREAM_AT)
+		die("%s: %s", argv[1], strerror(errno));
+	t0 = now_ms();
+	d.stop_clock = kclock();
+	d.stopped_ms = t0;
+	if (save_state(q, fd, status, sizeof(status), false)) {
+		qmp_cmd(q, "{\"execute\":\"cont\"}", NULL, 0);
+		die("%s: not saved to %s (%s); the VM runs on", argv[2], argv[1],
+		    status[0] ? status : "QMP error");
+	}
+	d.state_bytes = lseek(fd, 0, SEEK_CUR) - STREAM_AT;
+	if (ram_samples(ram, d.ram_bytes, &d) || fdatasync(fd)) {
+		qmp_cmd(q, "{\"execute\":\"cont\"}", NULL, 0);
+		die("%s: not saved to %s (%s); the VM runs on", argv[2], argv[1],
+		    strerror(errno));
+	}
+	qmp_cmd(q, "{\"execute\":\"quit\"}", NULL, 0);
+	wait_gone(pid);
+	d.saved_clock = kclock();
+	if (pwrite(fd, &d, sizeof(d), 0) != (ssize_t)sizeof(d) || fdatasync(fd))
+		die("%s: %s: %s (the VM is stopped, its stream written)", argv[2],
+		    argv[1], strerror(errno));
+	close(fd);
+	close(ram);
+	close(q);
+	say("%s saved to %s: %.1f MiB (RAM and device state); stopped for %.0f ms so far",
+	    argv[2], argv[1], d.state_bytes / 1048576.0, now_ms() - t0);
+	return 0;
+}
+
+/* khovm restore-from FILE: the VM that save-to wrote, into new RAM */
+static int cmd_restore_from(int argc, char **argv)
+{
+	uint64_t start = kclock(), got;
+	struct load_times t;
+	struct vm_desc d;
+	const char *why;
+	int fd, ram, q = -1;
+	pid_t pid = 0;
+
+	if (argc != 2)
+		die("usage: khovm restore-from FILE");
+	fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read_desc_fd(fd, &d))
+		die("%s: %s", argv[1], fd < 0 ? strerror(errno) :
+		    "no VM saved there by khovm save-to");
+	mkdir(vm_dir(), 0700);
+	ram = memfd_create(d.name, MFD_CLOEXEC);
+	if (ram < 0 || ftruncate(ram, d.ram_bytes))
+		die("memfd of %" PRIu64 " MiB: %s", d.ram_bytes >> 20, strerror(errno));
+	write_desc(d.name, &d);
+	got = kclock();
+	why = load_state(&d, ram, fd, STREAM_AT, false, &pid, &q, &t);
+	if (why) {
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		die("%s not restored from %s: %s", d.name, argv[1], why);
+	}
+	write_pid(d.name, pid);
+	say("%s restored from %s and running: QEMU pid %d, %" PRIu64 " MiB of RAM read back",
+	    d.name, argv[1], pid, d.ram_bytes >> 20);
+	say_phases(&d, start, got, &t);
+	close(q);
+	close(ram);
+	close(fd);
+	return 0;
+}
+
 static int cmd_discard(int argc, char **argv)
 {
 	char sess[LIVEUPDATE_SESSION_NAME_LENGTH];
@@ -895,24 +1084,20 @@ static int cmd_list(void)
  */
 static int cmd_rehearse(int argc, char **argv)
 {
-	char path[64], status[64] = "";
+	char status[64] = "";
 	const char *why;
 	struct vm_desc d;
+	struct load_times t;
 	int q, ram, state, q2 = -1;
 	double t0;
 	pid_t pid, pid2 = 0;
 
-	if (argc != 2 || read_desc(argv[1], &d))
-		die("usage: khovm rehearse NAME (a VM khovm started)");
-	pid = read_pid(argv[1]);
-	q = pid && alive(pid) ? qmp_wait(&d, pid, 5) : -1;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, RAM_FD);
-	ram = open(path, O_RDWR | O_CLOEXEC);
-	if (q < 0 || ram < 0)
-		die("%s: not running, or no QMP socket or RAM memfd", argv[1]);
+	attach(argc == 2 ? argv[1] : NULL,
+	       "usage: khovm rehearse NAME (a VM khovm started)",
+	       &d, &pid, &q, &ram);
 	state = memfd_create("khovm-state", MFD_CLOEXEC);
 	t0 = now_ms();
-	if (save_state(q, state, status, sizeof(status)))
+	if (save_state(q, state, status, sizeof(status), true))
 		die("%s: device state not saved (%s)", argv[1], status);
 	if (ram_samples(ram, d.ram_bytes, &d))
 		die("%s: cannot sample its RAM", argv[1]);
@@ -920,7 +1105,7 @@ static int cmd_rehearse(int argc, char **argv)
 	close(q);
 	wait_gone(pid);
 	why = ram_check(ram, &d);
-	why = why ?: load_state(&d, ram, state, &pid2, &q2);
+	why = why ?: load_state(&d, ram, state, 0, true, &pid2, &q2, &t);
 	if (why) {
 		if (pid2 > 0)
 			kill(pid2, SIGKILL);
@@ -937,7 +1122,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)
-		die("usage: khovm start|list|save|restore|discard|rehearse ...");
+		die("usage: khovm start|list|save|restore|discard|rehearse|save-to|restore-from ...");
 	if (!strcmp(argv[1], "start"))
 		return cmd_start(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
@@ -946,6 +1131,10 @@ int main(int argc, char **argv)
 		return cmd_save(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "restore"))
 		return cmd_restore(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "save-to"))
+		return cmd_save_to(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "restore-from"))
+		return cmd_restore_from(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "discard"))
 		return cmd_discard(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "rehearse"))

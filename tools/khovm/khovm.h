@@ -13,7 +13,7 @@
 #define NAME_LEN	48
 #define MAX_ARGS	128
 #define SAMPLES		64
-#define DESC_MAGIC	"khovm-v1"
+#define DESC_MAGIC	"khovm-v2"
 
 /*
  * What a kept VM is: preserved in its session (token 3) and kept in
@@ -26,6 +26,8 @@ struct vm_desc {
 	uint64_t ram_bytes;
 	uint64_t state_bytes;
 	double stopped_ms;		/* CLOCK_REALTIME, when it was stopped */
+	uint64_t stop_clock;		/* kclock() then, and at the end of */
+	uint64_t saved_clock;		/* its save */
 	uint32_t nr_args;
 	uint32_t args_len;
 	uint32_t nr_samples;
@@ -42,6 +44,12 @@ const char *vm_dir(void);
 double now_ms(void);
 int ram_samples(int fd, uint64_t size, struct vm_desc *d);
 const char *ram_check(int fd, const struct vm_desc *d);
+
+/* clock.c */
+struct kexec_tl_record;
+uint64_t kclock(void);
+int kclock_reboot(struct kexec_tl_record *r);
+double kclock_ms(uint64_t from, uint64_t to, uint32_t khz);
 
 /* qmp.c */
 int qmp_connect(const char *path);

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lu_vmbench.c - the blackout benchmark's chain (bench/vm/blackout.py):
+ * rig.lu_vmb=MIB, three generations, one guest of MIB MiB (the VM
+ * initramfs; the host has a virtio-blk disk, /dev/vda).
+ *
+ *   gen 1  start the guest, let it fill and check its RAM; then what a
+ *          host does without live update: "khovm save-to /dev/vda" (the
+ *          whole VM, RAM included, through QEMU's migration), kexec
+ *   gen 2  "khovm restore-from /dev/vda" into new RAM; the guest's next
+ *          passes; then the live update: "khovm save", kexec
+ *   gen 3  "khovm restore"; the guest's next passes
+ *
+ * khovm prints where each blackout went ("NAME phases (ms): ..."), on
+ * the clock the kexec timeline uses. The guest's own view is the jump
+ * of its RTC against its TSC (guest.c clock_gap_ms), which is only as
+ * right as the host's wall clock: the next kernel sets that from the
+ * RTC, to the second. So each generation sets its wall clock from the
+ * previous one's, carried across the reboot on the same clock (as NTP
+ * would set a real host's), before it restores the guest.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kexec_timeline.h>
+
+#include "rig.h"
+#include "../khovm/khovm.h"
+
+#define VM_DIR		"/tmp/khovm"
+#define DISK		"/dev/vda"
+#define NAME		"bench"
+
+static char serial[64] = VM_DIR "/" NAME ".serial";
+
+static int khovm(const char *what, char *a1, char *a2, char *a3)
+{
+	static char out[16384];
+	char *argv[] = { "/bin/khovm", a1, a2, a3, NULL };
+	char *l, *save = NULL;
+	int ret = rig_run(argv, out, sizeof(out));
+
+	for (l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		rig_log("gen=%d %s", rig.gen, l);
+	rig_tap(ret == 0, "lu_vmbench: %s: exit %d", what, ret);
+	return ret;
+}
+
+/* hand the wall clock to the next kernel, on the clock that spans the reboot */
+static void clock_out(struct guest_line *g)
+{
+	struct timespec ts;
+	char val[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(val, sizeof(val), "%lld.%09ld:%llu", (long long)ts.tv_sec,
+		 ts.tv_nsec, (unsigned long long)kclock());
+	rig_next_set("rig.lu_vmb_clock", val);
+	snprintf(val, sizeof(val), "%lu:%ld", g->pass, g->gap);
+	rig_next_set("rig.lu_vmb_last", val);
+}
+
+static void clock_in(void)
+{
+	struct kexec_tl_record r;
+	unsigned long long c0;
+	long long s0;
+	long ns0;
+	char val[64];
+	double ms, t;
+	struct timeval tv;
+
+	if (!rig_param("rig.lu_vmb_clock", val, sizeof(val)) ||
+	    sscanf(val, "%lld.%ld:%llu", &s0, &ns0, &c0) != 3 ||
+	    kclock_reboot(&r) ||
+	    (ms = kclock_ms(c0, kclock(), r.in_khz)) < 0) {
+		rig_tap(0, "lu_vmbench: wall clock carried across the reboot");
+		return;
+	}
+	t = s0 + ns0 / 1e9 + ms / 1e3;
+	tv.tv_sec = (time_t)t;
+	tv.tv_usec = (suseconds_t)((t - tv.tv_sec) * 1e6);
+	rig_tap(!settimeofday(&tv, NULL),
+		"lu_vmbench: wall clock carried across the reboot (%.0f ms later on the kexec clock)",
+		ms);
+}
+
+static void after(struct guest_line *g)
+{
+	unsigned long pass;
+	long gap;
+	char val[64];
+
+	if (!rig_param("rig.lu_vmb_last", val, sizeof(val)) ||
+	    sscanf(val, "%lu:%ld", &pass, &gap) != 2) {
+		rig_tap(0, "lu_vmbench: the guest's last line before the reboot");
+		return;
+	}
+	int ok = guest_wait_pass(serial, pass + 2, 1800, g);
+
+	rig_tap(ok && !g->bad,
+		"lu_vmbench: the guest carries on (pass %lu, was %lu), %lu bad words",
+		g->pass, pass, g->bad);
+	rig_log("gen=%d guest_pause_ms=%ld (its RTC against its TSC)", rig.gen,
+		g->gap - gap);
+}
+
+void scenario_lu_vmbench(void)
+{
+	long mib = rig_param_long("rig.lu_vmb", 0);
+	char chardev[96], size[16];
+	struct guest_line g = { 0 };
+
+	if (!mib)
+		return;
+	setenv("KHOVM_DIR", VM_DIR, 1);
+	if (rig.gen == 1) {
+		char *start[] = { "/bin/khovm", "start", NAME, size, "--",
+				  "-accel", "tcg,tb-size=32", "-display", "none",
+				  "-nodefaults", "-chardev", chardev,
+				  "-serial", "chardev:s0",
+				  "-kernel", "/boot/guest.elf", NULL };
+		static char out[4096];
+		int ret;
+
+		snprintf(size, sizeof(size), "%ld", mib);
+		snprintf(chardev, sizeof(chardev),
+			 "file,id=s0,path=%s,append=on", serial);
+		ret = rig_run(start, out, sizeof(out));
+		rig_tap(!ret, "lu_vmbench: khovm start: a %ld MiB guest (%s)",
+			mib, out);
+		if (ret)
+			return;
+		ret = guest_wait_pass(serial, 1, 1800, &g);
+		rig_tap(ret && !g.bad,
+			"lu_vmbench: the guest filled and checked its RAM");
+		if (khovm("khovm save-to " DISK ": the whole VM to the disk",
+			  "save-to", DISK, NAME))
+			return;
+		clock_out(&g);
+	} else if (rig.gen == 2) {
+		clock_in();
+		if (khovm("khovm restore-from " DISK ": the VM read back",
+			  "restore-from", DISK, NULL))
+			return;
+		after(&g);
+		if (khovm("khovm save: the VM kept by live update", "save",
+			  NULL, NULL))
+			return;
+		clock_out(&g);
+	} else {
+		clock_in();
+		if (khovm("khovm restore: the VM retrieved and resumed",
+			  "restore", "--expect", NAME))
+			return;
+		after(&g);
+	}
+}
