@@ -10,6 +10,7 @@
 # which keeps a cold build short), any other kho-$KCONFIG_VARIANT.config.
 # KCONFIG_VARIANT=arm64 cross-builds the arm64 kernel from
 # linux/kho-arm64.config alone (with Debian's gcc-aarch64-linux-gnu).
+# "kernel.sh --fragments" prints the fragments of the variant and exits.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +29,12 @@ if [ "${KCONFIG_VARIANT:-}" = arm64 ]; then
 	frags=("$top/linux/kho-arm64.config")
 	cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 	target=Image image=arch/arm64/boot/Image tcc=aarch64-linux-gnu-gcc
+fi
+# --fragments: only print the variant's config fragments, one a line
+# (scripts/prev.sh builds the previous release with the same ones)
+if [ "${1:-}" = --fragments ]; then
+	printf '%s\n' "${frags[@]}"
+	exit 0
 fi
 
 cc=$tcc hcc=gcc

@@ -10,10 +10,14 @@
 #     one line, when the archive no longer has it), unpacked in the
 #     worktree's build/linux with that release's series applied;
 #   - its kernel: built by the release's own scripts/kernel.sh into the
-#     worktree's build/kernel, LOCALVERSION=-vN. Its paths relative to
-#     the worktree are those of HEAD's kernel relative to the checkout,
-#     so ccache (CCACHE_BASEDIR) shares every object the two have alike,
-#     whatever directory the checkout is in;
+#     worktree's build/kernel, LOCALVERSION=-vN, from HEAD's config
+#     fragments for the plain test kernel (kernel.sh --fragments, the
+#     debug checks included) in place of the release's linux/kho.config:
+#     the release's code with the checks HEAD's kernels run with, and
+#     since its paths relative to the worktree are those of HEAD's
+#     kernel relative to the checkout, ccache (CCACHE_BASEDIR) serves
+#     every object the two have alike, whatever directory the checkout
+#     is in: on the same base, all but the series' own files;
 #   - build/prev/src/build/initramfs.cpio: HEAD's /init and tools with
 #     the release's kernel as /boot/bzImage (HEAD -> release).
 # Prints the release, its base and the kernel it built. With --release
@@ -77,6 +81,15 @@ if [ "$(cat "$PB/tree-stamp" 2>/dev/null)" != "$stamp" ]; then
 	echo "$stamp" > "$PB/tree-stamp"
 fi
 
+# HEAD's fragments as the release's one (its kernel.sh reads only
+# linux/kho.config and linux/kho-VARIANT.config); restored by git when
+# the worktree moves to another release
+frags=$(KCONFIG_VARIANT= "$top/scripts/kernel.sh" --fragments)
+# shellcheck disable=SC2086
+cat $frags > "$src/linux/kho.config.head"
+cmp -s "$src/linux/kho.config.head" "$src/linux/kho.config" ||
+	mv "$src/linux/kho.config.head" "$src/linux/kho.config"
+rm -f "$src/linux/kho.config.head"
 : > "$P/build.log"
 progress "prev: kernel $rel" "$P/build.log" \
 	env -u B LOCALVERSION="-$rel" KCONFIG_VARIANT= "$src/scripts/kernel.sh"

@@ -126,7 +126,8 @@ def main():
                       variant="bench", boot_timeout=a.timeout,
                       initrd=os.path.join(rig.BUILD, "initramfs-vm.cpio"),
                       disk=a.mib + 256,
-                      append="kho=on test_kho.size=0 rig.lu_vmb=%d" % a.mib)
+                      append="kho=on test_kho.size=0 test_kho.check_alloc=0 "
+                      "test_kho.churn=0 rig.lu_vmb=%d" % a.mib)
         fig = figures(res)
         if not res.ok or fig is None:
             failed = res

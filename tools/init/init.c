@@ -174,7 +174,7 @@ static long uptime_us(void)
 	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
 }
 
-int rig_kexec_file(void)
+static int load_next(void)
 {
 	static char next[4096], tmp[4096];
 	long ret, before, t0;
@@ -251,6 +251,20 @@ int rig_kexec_file(void)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Load the next generation's kernel, with the rig.next words set so far
+ * on its command line; a scenario may call it before its last steps
+ * (as a host loads the kernel before it stops its VMs), the rig does at
+ * the end of the generation otherwise. 0 when it is loaded.
+ */
+int rig_kexec_file(void)
+{
+	int ret = load_next();
+
+	rig.loaded = !ret;
+	return ret;
 }
 
 /*
@@ -470,8 +484,10 @@ int main(void)
 		rig_tap(0, "scenario %s step failed: %d", name, ret);
 
 	if (rig.gen < rig.gens && !rig.failed) {
-		corrupt(1);
-		if (rig_kexec_file() == 0) {
+		/* a scenario may load it itself, before its own last steps */
+		if (!rig.loaded)
+			corrupt(1);
+		if (rig.loaded || rig_kexec_file() == 0) {
 			corrupt(0);
 			rig_log("gen=%d done next=kexec uptime_ms=%lu", rig.gen,
 				uptime_ms());

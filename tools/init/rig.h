@@ -21,6 +21,7 @@ struct rig {
 	int gen;	/* this generation, 1 = cold boot */
 	int gens;	/* last generation of the chain */
 	int failed;	/* number of failed checks so far */
+	int loaded;	/* the next kernel is loaded (rig_kexec_file()) */
 	int nr_next;	/* rig.next.KEY=VAL words: changes for the next gen */
 	char next_key[8][32];
 	char next_val[8][64];
