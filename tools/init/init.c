@@ -399,6 +399,12 @@ static const struct scenario {
  */
 void rig_next_set(const char *key, const char *val)
 {
+	if (rig.loaded) {
+		/* the next kernel's command line is in the loaded image */
+		rig_tap(0, "rig_next_set %s: the next kernel is loaded already",
+			key);
+		return;
+	}
 	if (rig.nr_next == 8 || strlen(key) >= sizeof(rig.next_key[0]) ||
 	    strlen(val) >= sizeof(rig.next_val[0])) {
 		rig_tap(0, "rig_next_set %s: no room", key);

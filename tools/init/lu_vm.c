@@ -106,7 +106,18 @@ static int wait_pass(struct vm *v, unsigned long want, int secs)
 	return guest_wait_pass(v->serial, want, secs, &v->g);
 }
 
-static int khovm(char *const argv[], const char *what, char *out, size_t len)
+/**
+ * rig_khovm() - run khovm, log its output, a TAP line for the exit status
+ * @argv: khovm and its arguments
+ * @tag: the scenario, first word of the TAP line
+ * @what: the step, or NULL for no TAP line
+ * @out: where its output goes, or NULL
+ * @len: size of @out
+ *
+ * Return: khovm's exit status.
+ */
+int rig_khovm(char *const argv[], const char *tag, const char *what,
+	      char *out, size_t len)
 {
 	static char buf[16384];
 	char *l, *save = NULL;
@@ -121,8 +132,13 @@ static int khovm(char *const argv[], const char *what, char *out, size_t len)
 	for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 		rig_log("gen=%d %s", rig.gen, l);
 	if (what)
-		rig_tap(ret == 0, "lu_vm: %s: exit %d", what, ret);
+		rig_tap(ret == 0, "%s: %s: exit %d", tag, what, ret);
 	return ret;
+}
+
+static int khovm(char *const argv[], const char *what, char *out, size_t len)
+{
+	return rig_khovm(argv, "lu_vm", what, out, len);
 }
 
 static uint32_t word(uint32_t boot, uint32_t i)

@@ -40,15 +40,9 @@ static char serial[64] = VM_DIR "/" NAME ".serial";
 
 static int khovm(const char *what, char *a1, char *a2, char *a3)
 {
-	static char out[16384];
 	char *argv[] = { "/bin/khovm", a1, a2, a3, NULL };
-	char *l, *save = NULL;
-	int ret = rig_run(argv, out, sizeof(out));
 
-	for (l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		rig_log("gen=%d %s", rig.gen, l);
-	rig_tap(ret == 0, "lu_vmbench: %s: exit %d", what, ret);
-	return ret;
+	return rig_khovm(argv, "lu_vmbench", what, NULL, 0);
 }
 
 /* hand the wall clock to the next kernel, on the clock that spans the reboot */

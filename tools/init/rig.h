@@ -74,6 +74,8 @@ struct guest_line {
 int guest_last_line(const char *serial, struct guest_line *g);
 int guest_wait_pass(const char *serial, unsigned long want, int secs,
 		    struct guest_line *g);
+int rig_khovm(char *const argv[], const char *tag, const char *what,
+	      char *out, size_t len);
 
 /* /dev/liveupdate for the scenarios (lu_memfd.c): fds or -errno */
 int lu_dev(const char *who);	/* opened, with a TAP line for @who */
