@@ -128,7 +128,9 @@ int rig_khovm(char *const argv[], const char *tag, const char *what,
 		len = sizeof(buf);
 	}
 	ret = rig_run(argv, out, len);
-	snprintf(buf, sizeof(buf), "%s", out);
+	/* strtok_r() cuts what it walks: a copy, the caller's out stays whole */
+	if (out != buf)
+		snprintf(buf, sizeof(buf), "%s", out);
 	for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 		rig_log("gen=%d %s", rig.gen, l);
 	if (what)
