@@ -4,7 +4,8 @@
 #   make demo     build everything, boot a KHO kexec chain, print a summary
 #   make demo-vm  a QEMU guest kept running across two host kexecs (khovm)
 #   make demo-arm64  the same chain on arm64 (qemu-system-aarch64)
-#   make test     build, run all tests (T=name runs only matching ones)
+#   make test     build, run all tests (T=name runs only matching ones);
+#                 the VM kernels build in the background as tests run
 #   make test-debug  every x86 scenario on the KASAN + UBSAN + lockdep
 #                 kernel (linux/kho-kasan.config; about 2 h)
 #   make bench    tracker (user space) and VM benchmarks (bench/results/);
@@ -57,11 +58,13 @@ initramfs: kernel
 	@KCONFIG_VARIANT=kasan scripts/kernel.sh
 	@KCONFIG_VARIANT=kasan scripts/initramfs.sh
 
-test: initramfs
+# the VM kernels are built by tests/run.py in the background, while
+# the tests that do not need them run (tests/kernels.py)
+test: tree
 	@python3 tests/run.py $(if $(T),-k $(T))
 
 # every x86 scenario on the KASAN + UBSAN + lockdep kernel (about 2 h)
-test-debug: initramfs
+test-debug: tree
 	@python3 tests/run.py --debug $(if $(T),-k $(T))
 
 # the demos build only the kernel and initramfs they boot

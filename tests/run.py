@@ -5,6 +5,11 @@
   tests/run.py              everything: user-space units, then VM scenarios
   tests/run.py -k chain     only tests whose name contains "chain"
   tests/run.py --list       list the test groups
+  tests/run.py --no-build   use the kernels already built (no kernel.sh)
+
+The VM kernels the selected scenarios need are built by a background
+thread while the tests run (tests/kernels.py); scenarios run grouped by
+kernel variant, in the order the kernels are built.
 
 Results are written as TAP to build/results.tap; VM serial logs land in
 build/logs/<scenario>.log. A failed VM scenario prints its last 30 log
@@ -23,6 +28,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "vm"))
 import rig  # noqa: E402
 import scenarios  # noqa: E402
+import kernels  # noqa: E402
 
 TOP = rig.TOP
 BUILD = rig.BUILD
@@ -171,6 +177,26 @@ def context(res, line, before=3, after=25):
     return res.log[max(0, i - before):i + after]
 
 
+def wait_kernel(tap, builder, sc, seen):
+    """Wait for the kernel of @sc's variant; False (and one failed result)
+    when it did not build. The first wait for a variant reports it."""
+    v = sc["run"].get("variant") or ""
+    t0 = time.monotonic()
+    ok, secs, log, tail = builder.wait(v)
+    if v not in seen:
+        seen.add(v)
+        what = "the %s kernel and initramfs" % (v or "plain x86")
+        tap.comment("%s: built in %.0fs in the background, waited %.0fs, "
+                    "log %s" % (what, secs, time.monotonic() - t0, log))
+        tap.result(ok, "build: %s build (scripts/kernel.sh, "
+                   "scripts/initramfs.sh)" % what,
+                   ["log tail (%s):" % log] + tail)
+    if not ok:
+        tap.result(False, "vm/%s: not run, its kernel did not build" %
+                   sc["name"])
+    return ok
+
+
 def run_vm(tap, sc):
     res = rig.run(**sc["run"])
     name = "vm/" + sc["name"]
@@ -224,6 +250,8 @@ def main():
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--no-unit", action="store_true")
     ap.add_argument("--no-vm", action="store_true")
+    ap.add_argument("--no-build", action="store_true",
+                    help="do not build the VM kernels, use build/ as it is")
     ap.add_argument("--debug", action="store_true",
                     help="every plain x86 scenario on the KASAN kernel "
                     "(make test-debug), no unit tests")
@@ -239,6 +267,14 @@ def main():
     os.makedirs(BUILD, exist_ok=True)
     tap = Tap(os.path.join(BUILD, "results.tap"))
     t0 = time.monotonic()
+    vms = [] if a.no_vm else [sc for sc in scenarios.SCENARIOS
+                              if not a.k or a.k in "vm/" + sc["name"]]
+    # grouped by kernel, in build order (sorted() is stable)
+    vms = sorted(vms, key=lambda sc: kernels.rank(sc["run"].get("variant")))
+    builder = None
+    if vms and not a.no_build:
+        builder = kernels.Builder(TOP, BUILD, [sc["run"].get("variant")
+                                               for sc in vms]).start()
     if not a.no_unit:
         run_units(tap, a.k)
         if not a.k or a.k in "style":
@@ -251,14 +287,15 @@ def main():
         for arch in ("amd64", "arm64"):
             if not a.k or a.k in "debian-config/" + arch:
                 run_debcfg(tap, arch)
-    if not a.no_vm:
-        if any(sc["name"].startswith("upgrade-") and a.k in "vm/" + sc["name"]
-               for sc in scenarios.SCENARIOS):
+    seen = set()
+    for sc in vms:
+        if builder and not wait_kernel(tap, builder, sc, seen):
+            continue
+        # after HEAD's plain kernel, whose objects ccache serves it
+        if sc["name"].startswith("upgrade-") and "prev" not in seen:
+            seen.add("prev")
             run_prev(tap)
-        for sc in scenarios.SCENARIOS:
-            if a.k and a.k not in "vm/" + sc["name"]:
-                continue
-            run_vm(tap, sc)
+        run_vm(tap, sc)
     tap.comment("results in %s, %.0fs" % (tap.f.name, time.monotonic() - t0))
     tap.f.write("1..%d\n" % tap.n)
     tap.f.close()
