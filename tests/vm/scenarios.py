@@ -773,13 +773,16 @@ def liveupdate(arch=""):
     if not arch:
         for what, why, n in (("count", "bad header", 1),
                              ("entry", "checksum", 1),
-                             ("fields", "bad header", 3)):
+                             ("fields", "bad header", 3),
+                             ("hugetlb", "checksum", 1)):
+            lost = ("a kept hugetlb memfd is lost: " if what == "hugetlb"
+                    else "a kept memfd is lost: ")
             yield {"name": "liveupdate-damage-" + what,
                    "run": dict(name="kho@lu-damage-" + what, gens=2,
                                mem="512M", smp=2,
                                append="kho=on panic_on_warn=1 "
                                "rig.lu_damage=" + what),
-                   "extra": log_has("a kept memfd is lost: " + why,
+                   "extra": log_has(lost + why,
                                     "damaged memfd records refused", 2, n)}
     # a kept memfd half in swap, half paged out and in during
     # PRESERVE_FD: every page kept (the x86 test kernel has swap)
@@ -822,6 +825,19 @@ def liveupdate(arch=""):
     yield {"name": pre + "liveupdate-rules",
            "run": dict(name="kho@%slu-rules" % pre, gens=2, mem="512M",
                        smp=2, append="kho=on rig.lu_rules=1", **var)}
+    # hugetlb memfds (MFD_HUGETLB) of 2 MiB pages, and on x86 of 1 GiB
+    # pages (pdpe1gb, room for two): the same huge pages in each
+    # generation, the pool counters as after a fault; the 1 GiB chain
+    # boots generation 2 with a pool of half its RAM (tools/init/lu_huge.c)
+    yield {"name": pre + "liveupdate-hugetlb",
+           "run": dict(name="kho@%slu-huge" % pre, gens=3, mem="1G",
+                       smp=2, append="kho=on rig.lu_huge=1", **var)}
+    if not arch:
+        yield {"name": "liveupdate-hugetlb-1g",
+               "run": dict(name="kho@lu-huge-1g", gens=3, mem="8G", smp=2,
+                           boot_timeout=300,
+                           append="kho=on test_kho.size=0 rig.lu_huge=2",
+                           qemu_extra=("-cpu", "qemu64,+pdpe1gb"))}
     yield {"name": pre + "liveupdate-khoctl",
            "run": dict(name="kho@%slu-khoctl" % pre, gens=2, mem="512M",
                        smp=2, append=lu + "khoctl rig.lu_list=1", **var)}
@@ -1102,7 +1118,7 @@ KASAN_ALSO = ("kho-chain", "liveupdate-contract", "liveupdate-chain",
               "liveupdate-memfd", "liveupdate-lazy", "liveupdate-race-reboot",
               "liveupdate-damage-entry", "liveupdate-swap",
               "liveupdate-fill-nomem",
-              "liveupdate-khoctl")
+              "liveupdate-khoctl", "liveupdate-hugetlb")
 
 
 def on_kasan(sc):

@@ -13,6 +13,9 @@
  *           checksum shows it; taking the folio would rob dmg-other
  *   fields  unknown seal bits (dmg-targets), a position over LLONG_MAX
  *           (dmg-targetp), a mode bit over 07777 (dmg-targetm)
+ *   hugetlb every memfd a hugetlb one of one 2 MiB page (a pool of 8 in
+ *           generation 1); the target's entry names the next huge page,
+ *           maybe another file's: only the checksum shows it
  * Generation 2: every target is lost (RETRIEVE_FD: ENOENT), the healthy
  * memfd of the same session and dmg-other have every byte.
  */
@@ -38,11 +41,33 @@ static const char *const field_targets[] = {
 	"dmg-targets", "dmg-targetp", "dmg-targetm", NULL
 };
 
+#define D_HUGE		(2UL << 20)
+#define D_POOL		"/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+
+static int huge;	/* rig.lu_damage=hugetlb */
+
+/* hugetlbfs has no write(): the pattern through a mapping */
+static int fill_huge(int fd, uint64_t token)
+{
+	uint64_t *m, i;
+
+	if (ftruncate(fd, D_HUGE))
+		return -1;
+	m = mmap(NULL, D_HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	for (i = 0; i < D_SIZE / 8; i++)
+		m[i] = lu_word(token, i);
+	munmap(m, D_HUGE);
+	return 0;
+}
+
 static int make(const char *name, uint64_t token)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC);
+	int fd = memfd_create(name, MFD_CLOEXEC | (huge ? MFD_HUGETLB : 0));
 
-	if (fd >= 0 && lu_fill(fd, 0, D_SIZE, token)) {
+	if (fd >= 0 && (huge ? fill_huge(fd, token) :
+			lu_fill(fd, 0, D_SIZE, token))) {
 		close(fd);
 		return -1;
 	}
@@ -79,11 +104,12 @@ static void damage_gen1(int dev, const char *what,
 		rig_tap(0, "lu_damage: two sessions: %s", strerror(-(s < 0 ? s : o)));
 		return;
 	}
-	r = keep(s, "dmg-ok", D_OK);
+	r = huge ? rig_write_file(D_POOL, "8") : 0;
+	r = r ?: keep(s, "dmg-ok", D_OK);
 	for (i = 0; targets[i]; i++)
 		r = r ?: keep(s, targets[i], D_TARGET + i);
 	r = r ?: keep(o, "dmg-other", D_OTHER);
-	snprintf(how, sizeof(how), "memfd-%s", what);
+	snprintf(how, sizeof(how), huge ? "hugetlb-entry" : "memfd-%s", what);
 	r = r ?: rig_write_file(CORRUPT, how);
 	rig_tap(!r, "lu_damage: the freeze will damage the targets' records (%s)",
 		how);
@@ -135,6 +161,7 @@ void scenario_lu_damage(void)
 	if (!rig_param("rig.lu_damage", what, sizeof(what)))
 		return;
 	targets = strcmp(what, "fields") ? count_targets : field_targets;
+	huge = !strcmp(what, "hugetlb");
 	dev = lu_dev("lu_damage");
 	if (dev < 0)
 		return;

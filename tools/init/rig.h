@@ -61,6 +61,7 @@ void scenario_lu_swap(void);
 void scenario_lu_nomem(void);
 void scenario_lu_rules(void);
 void scenario_lu_dio(void);
+void scenario_lu_huge(void);
 void scenario_tl_cover(void);
 void scenario_lu_vm(void);
 void scenario_lu_vmbench(void);

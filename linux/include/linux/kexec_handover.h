@@ -80,6 +80,7 @@ typedef int (*kho_hole_fn)(struct resource *res, void *arg);
 
 #ifdef CONFIG_KEXEC_HANDOVER
 bool kho_is_enabled(void);
+bool kho_wanted(void);
 void kho_parse_setup_data(u64 pa, u32 len);
 void kho_parse_handover(const void *data, u32 len);
 void kho_scratch_early_init(phys_addr_t always_scratch_end,
@@ -137,6 +138,11 @@ int kho_kexec_freeze(void);
 void kho_kexec_thaw(void);
 #else
 static inline bool kho_is_enabled(void)
+{
+	return false;
+}
+
+static inline bool kho_wanted(void)
 {
 	return false;
 }

@@ -92,6 +92,21 @@ static int __init kho_param(char *s)
 }
 early_param("kho", kho_param);
 
+/**
+ * kho_wanted() - whether this boot runs with KHO, as far as known yet
+ *
+ * From early parameters on (before kho_is_enabled() can say): true with
+ * kho=on until KHO gives up (no room for scratch, a refused start).
+ * For code that must choose before then, such as hugetlb's boot-time
+ * gigantic pages, which with KHO are taken after early boot.
+ *
+ * Return: true if KHO is on or may still come up.
+ */
+bool kho_wanted(void)
+{
+	return READ_ONCE(kho_enable);
+}
+
 static int __init kho_scratch_param(char *s)
 {
 	char *end;

@@ -147,6 +147,20 @@ extern u32 lu_debug_max_files;
 bool lu_enabled(void);
 void *lu_alloc_preserved(void);
 void lu_free_preserved(void *p);
+void *lu_restore_preserved(u64 phys);
+struct xxh64_state;
+bool lu_hash_chain(struct xxh64_state *x, u64 next, unsigned long pages);
+u32 lu_csum_header(struct xxh64_state *x, const void *hdr, size_t size,
+		   size_t csum_off);
+
+/* memfd records, shmem (memfd.c) and hugetlb (hugetlb.c): format.rst */
+#define MEMFD_NAME_LEN		64
+#define MEMFD_SEALS		(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
+				 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)
+struct file;
+bool lu_memfd_fields_ok(u64 pos, u32 seals, u32 mode, const char *name);
+void lu_memfd_apply(struct file *file, unsigned int *file_seals, u32 mode,
+		    u32 seals, u64 pos);
 
 struct lu_session *lu_session_create(const char *name);
 void lu_session_release(struct lu_session *s);

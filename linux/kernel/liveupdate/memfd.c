@@ -55,7 +55,7 @@
  * RETRIEVE_FD returns instead (what memory runs short for waits).
  * Preserving a memfd that still has folios waiting takes them all in
  * first.
- * hugetlbfs memfds are refused with -EOPNOTSUPP.
+ * hugetlbfs memfds (MFD_HUGETLB) have a handler of their own, hugetlb.c.
  */
 
 #define pr_fmt(fmt) "liveupdate memfd: " fmt
@@ -90,9 +90,6 @@
 
 #define MEMFD_MAGIC		0x3130444d464d454dULL	/* "MEMFMD01" */
 #define MEMFD_VERSION		1
-#define MEMFD_NAME_LEN		64
-#define MEMFD_SEALS		(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
-				 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)
 /* Names the record format below in each kept file's session record. */
 #define MEMFD_COMPATIBLE	"memfd-v1"
 
@@ -178,9 +175,10 @@ static bool memfd_populate;
 module_param_named(memfd_populate, memfd_populate, bool, 0644);
 MODULE_PARM_DESC(memfd_populate, "put a retrieved memfd's pages in its page cache at once");
 
+/* hugetlbfs memfds have a handler of their own, hugetlb.c */
 static bool memfd_can_preserve(struct file *file)
 {
-	return shmem_file(file) || is_file_hugepages(file);
+	return shmem_file(file);
 }
 
 /* Incoming: room for the @nr folios the header announces. */
@@ -327,13 +325,8 @@ static int add_entry(struct memfd_state *st, struct folio *folio,
 /* The digest of what was hashed, then of the header (@csum zero). */
 static u32 header_csum(struct xxh64_state *x, const struct memfd_header *hdr)
 {
-	struct memfd_header h = *hdr;
-	u32 c;
-
-	h.csum = 0;
-	xxh64_update(x, &h, sizeof(h));
-	c = xxh64_digest(x);
-	return c ?: 1;
+	return lu_csum_header(x, hdr, sizeof(*hdr),
+			      offsetof(struct memfd_header, csum));
 }
 
 /* Outgoing: the entry pages are final; hash them once, in chain order. */
@@ -788,10 +781,6 @@ static int memfd_preserve(struct file *file, u64 *data)
 	struct memfd_state *st;
 	int err;
 
-	if (is_file_hugepages(file)) {
-		pr_warn_once("hugetlbfs memfds cannot be kept\n");
-		return -EOPNOTSUPP;
-	}
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
@@ -935,18 +924,6 @@ static void put_in_state(struct memfd_state *st)
 	kfree(st);
 }
 
-/* A record page taken back, or NULL if it was not preserved as one. */
-static void *restore_record(u64 phys)
-{
-	struct folio *folio = kho_restore_folio(phys);
-
-	if (folio && folio_order(folio)) {
-		folio_put(folio);
-		folio = NULL;
-	}
-	return folio ? folio_address(folio) : NULL;
-}
-
 /*
  * Check the entries of one entry page (@n of them are needed from it),
  * then take their folios back in one batch into @st. @phys: room for
@@ -1003,7 +980,7 @@ static const char *restore_entries(struct memfd_state *st, u64 next,
 	if (!phys)
 		return "out of memory";
 	while (st->nr < nr && !why) {
-		struct memfd_entry_page *ep = restore_record(next);
+		struct memfd_entry_page *ep = lu_restore_preserved(next);
 
 		if (!ep || le64_to_cpu(ep->count) > ENTRIES_PER_PAGE) {
 			why = "entry page not preserved";
@@ -1028,28 +1005,66 @@ static const char *restore_entries(struct memfd_state *st, u64 next,
  */
 static const char *check_csum(const struct memfd_header *hdr, u64 nr)
 {
-	unsigned long pages = DIV_ROUND_UP(nr, ENTRIES_PER_PAGE), i;
-	u64 next = le64_to_cpu(hdr->entries);
-	const struct memfd_entry_page *ep;
 	struct xxh64_state x;
 
 	xxh64_reset(&x, 0);
-	for (i = 0; i < pages; i++) {
-		if (!next || !PAGE_ALIGNED(next) || !pfn_valid(PHYS_PFN(next)) ||
-		    !kho_is_incoming_preserved(PHYS_PFN(next)))
-			return "entry page not preserved";
-		ep = phys_to_virt(next);
-		xxh64_update(&x, ep, PAGE_SIZE);
-		next = le64_to_cpu(ep->next);
-		cond_resched();
-	}
+	if (!lu_hash_chain(&x, le64_to_cpu(hdr->entries),
+			   DIV_ROUND_UP(nr, ENTRIES_PER_PAGE)))
+		return "entry page not preserved";
 	return header_csum(&x, hdr) == le32_to_cpu(hdr->csum) ? NULL :
 	       "checksum";
 }
 
+/**
+ * lu_memfd_fields_ok() - are a memfd record's position, seals, mode and
+ *	name ones this kernel can give a file
+ * @pos: file position
+ * @seals: F_SEAL_* bits
+ * @mode: permission bits
+ * @name: the name field, %MEMFD_NAME_LEN bytes
+ *
+ * Return: true if every one is valid.
+ */
+bool lu_memfd_fields_ok(u64 pos, u32 seals, u32 mode, const char *name)
+{
+	return pos <= LLONG_MAX && !(seals & ~MEMFD_SEALS) &&
+	       !(mode & ~07777) && memchr(name, 0, MEMFD_NAME_LEN);
+}
+
+/**
+ * lu_memfd_apply() - give a retrieved memfd its mode, seals and position
+ * @file: the new file
+ * @file_seals: where its filesystem keeps its seals
+ * @mode: the record's permission bits
+ * @seals: the record's seals
+ * @pos: the record's file position
+ *
+ * As memfd_create() in the caller's pid namespace would make it: never
+ * set-id (the file is now the caller's), and under vm.memfd_noexec 1 or
+ * 2 not executable and sealed so. F_SEAL_WRITE denies shared writable
+ * mappings, as memfd_add_seals() does when it is set.
+ */
+void lu_memfd_apply(struct file *file, unsigned int *file_seals, u32 mode,
+		    u32 seals, u64 pos)
+{
+	struct inode *inode = file_inode(file);
+
+	mode &= 0777;
+	if (pidns_memfd_noexec_scope(task_active_pid_ns(current)) >=
+	    MEMFD_NOEXEC_SCOPE_NOEXEC_SEAL) {
+		mode &= ~0111;
+		seals |= F_SEAL_EXEC;
+	}
+	inode->i_mode = (inode->i_mode & ~07777) | mode;
+	if (seals & F_SEAL_WRITE)
+		mapping_deny_writable(file->f_mapping);
+	*file_seals = seals;
+	file->f_pos = pos;
+}
+
 static void *memfd_restore(u64 data)
 {
-	struct memfd_header *hdr = restore_record(data);
+	struct memfd_header *hdr = lu_restore_preserved(data);
 	struct memfd_state *st;
 	const char *why = "header not preserved";
 	u64 size, nr;
@@ -1071,10 +1086,9 @@ static void *memfd_restore(u64 data)
 	    le32_to_cpu(st->hdr->version) != MEMFD_VERSION ||
 	    size > MAX_LFS_FILESIZE || nr > DIV_ROUND_UP(size, PAGE_SIZE) ||
 	    nr > totalram_pages() ||
-	    le64_to_cpu(st->hdr->pos) > LLONG_MAX ||
-	    le32_to_cpu(st->hdr->seals) & ~MEMFD_SEALS ||
-	    le32_to_cpu(st->hdr->mode) & ~07777 ||
-	    !memchr(st->hdr->name, 0, sizeof(st->hdr->name)))
+	    !lu_memfd_fields_ok(le64_to_cpu(st->hdr->pos),
+				le32_to_cpu(st->hdr->seals),
+				le32_to_cpu(st->hdr->mode), st->hdr->name))
 		goto fail;
 	if (st->hdr->csum) {
 		why = check_csum(st->hdr, nr);
@@ -1103,7 +1117,6 @@ static struct file *memfd_retrieve(void *priv)
 	struct memfd_state *st = priv;
 	struct inode *inode;
 	struct file *file;
-	u32 mode, seals;
 	int err;
 
 	/* the name keeps its "memfd:" prefix, as memfd_create() made it */
@@ -1130,24 +1143,9 @@ static struct file *memfd_retrieve(void *priv)
 	if (memfd_populate && shmem_preload_range(inode, 0, ULONG_MAX))
 		pr_warn_ratelimited("%s: out of memory filling its page cache; the rest on first use\n",
 				    st->hdr->name);
-	mode = le32_to_cpu(st->hdr->mode) & 0777;
-	seals = le32_to_cpu(st->hdr->seals);
-	/*
-	 * As memfd_create() in the caller's pid namespace would make it:
-	 * never set-id (the file is now the caller's), and under
-	 * vm.memfd_noexec 1 or 2, not executable and sealed so.
-	 */
-	if (pidns_memfd_noexec_scope(task_active_pid_ns(current)) >=
-	    MEMFD_NOEXEC_SCOPE_NOEXEC_SEAL) {
-		mode &= ~0111;
-		seals |= F_SEAL_EXEC;
-	}
-	inode->i_mode = (inode->i_mode & ~07777) | mode;
-	/* what memfd_add_seals() does for F_SEAL_WRITE: no shared mapping */
-	if (seals & F_SEAL_WRITE)
-		mapping_deny_writable(file->f_mapping);
-	SHMEM_I(inode)->seals = seals;
-	file->f_pos = le64_to_cpu(st->hdr->pos);
+	lu_memfd_apply(file, &SHMEM_I(inode)->seals,
+		       le32_to_cpu(st->hdr->mode), le32_to_cpu(st->hdr->seals),
+		       le64_to_cpu(st->hdr->pos));
 	put_in_state(st);
 	return file;
 }

@@ -50,6 +50,7 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/xarray.h>
+#include <linux/xxhash.h>
 
 #include "internal.h"
 
@@ -147,6 +148,78 @@ void lu_free_preserved(void *p)
 {
 	kho_unpreserve_folio(virt_to_folio(p));
 	free_page((unsigned long)p);
+}
+
+/**
+ * lu_restore_preserved() - take back a record page the last kernel kept
+ * @phys: its physical address
+ *
+ * Return: its address, or NULL if no order-0 page was preserved there
+ * (or it was taken back already).
+ */
+void *lu_restore_preserved(u64 phys)
+{
+	struct folio *folio = kho_restore_folio(phys);
+
+	if (folio && folio_order(folio)) {
+		folio_put(folio);
+		folio = NULL;
+	}
+	return folio ? folio_address(folio) : NULL;
+}
+
+/**
+ * lu_hash_chain() - hash a chain of record pages where they lie
+ * @x: the hash state to update
+ * @next: physical address of the first page; each page holds the next
+ *	one's address (little-endian, 0 at the end) in its first 8 bytes
+ * @pages: how many pages to hash
+ *
+ * For checking a record before anything of it is taken back: each page
+ * must be preserved and not yet taken, so a damaged pointer never reads
+ * outside the handover nor claims another file's memory.
+ *
+ * Return: false if a page of the chain is not a preserved page.
+ */
+bool lu_hash_chain(struct xxh64_state *x, u64 next, unsigned long pages)
+{
+	const __le64 *p;
+
+	while (pages--) {
+		if (!next || !PAGE_ALIGNED(next) || !pfn_valid(PHYS_PFN(next)) ||
+		    !kho_is_incoming_preserved(PHYS_PFN(next)))
+			return false;
+		p = phys_to_virt(next);
+		xxh64_update(x, p, PAGE_SIZE);
+		next = le64_to_cpu(p[0]);
+		cond_resched();
+	}
+	return true;
+}
+
+/**
+ * lu_csum_header() - a record's checksum: the digest of what @x hashed,
+ *	then of its header with the checksum field zero
+ * @x: the hash state, the record's entry pages hashed into it
+ * @hdr: the header
+ * @size: its size in bytes
+ * @csum_off: offset of its 32-bit checksum field
+ *
+ * Return: the low 32 bits of the xxh64 digest, never 0 (0 is written
+ * as 1).
+ */
+u32 lu_csum_header(struct xxh64_state *x, const void *hdr, size_t size,
+		   size_t csum_off)
+{
+	static const __le32 zero;
+	u32 c;
+
+	xxh64_update(x, hdr, csum_off);
+	xxh64_update(x, &zero, sizeof(zero));
+	xxh64_update(x, hdr + csum_off + sizeof(zero),
+		     size - csum_off - sizeof(zero));
+	c = xxh64_digest(x);
+	return c ?: 1;
 }
 
 static struct lu_session *find_session(struct list_head *head,

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hugetlb_liveupdate.h - what live update of hugetlb memfds needs from
+ * hugetlb (mm/hugetlb.c, patch 0016): a hugetlbfs file whose pages are
+ * kept for the next kernel takes no page and loses none, and the next
+ * kernel makes the kept pages hugetlb pages of their hstate again.
+ *
+ * Its own header, not hugetlb.h: only mm/hugetlb.c, fs/hugetlbfs and
+ * kernel/liveupdate/hugetlb.c include it, so adding to it rebuilds those
+ * three and nothing else.
+ */
+#ifndef _LINUX_HUGETLB_LIVEUPDATE_H
+#define _LINUX_HUGETLB_LIVEUPDATE_H
+
+#include <linux/types.h>
+
+struct address_space;
+struct folio;
+struct hstate;
+struct page;
+
+#if defined(CONFIG_HUGETLBFS) && defined(CONFIG_LIVEUPDATE)
+int hugetlb_set_kept(struct address_space *mapping, bool kept);
+bool hugetlb_is_kept(struct address_space *mapping);
+struct folio *hugetlb_adopt_kept(struct hstate *h, struct page *page);
+int hugetlb_add_kept(struct address_space *mapping, struct folio *folio,
+		     pgoff_t index);
+#else
+static inline bool hugetlb_is_kept(struct address_space *mapping)
+{
+	return false;
+}
+#endif
+
+#endif /* _LINUX_HUGETLB_LIVEUPDATE_H */
