@@ -905,12 +905,17 @@ static void contract(int dev)
 	expect(fallocate(m1, 0, 0, 8 * PAGE) ? -errno : 0, -EBUSY,
 	       "fallocate growing the preserved memfd");
 	{
-		/* hugetlb memfds: refused clearly (if the kernel has them) */
+		/*
+		 * hugetlb memfds (if the kernel has them) are kept, and
+		 * then cannot change size (tools/init/lu_huge.c keeps data)
+		 */
 		int h = memfd_create("huge", MFD_CLOEXEC | MFD_HUGETLB);
 
 		if (h >= 0) {
-			expect(lu_preserve(b, h, 99), -EOPNOTSUPP,
-			       "PRESERVE_FD of a hugetlb memfd");
+			expect(lu_preserve(b, h, 99), 0,
+			       "PRESERVE_FD of an empty hugetlb memfd");
+			expect(ftruncate(h, 2UL << 20) ? -errno : 0, -EBUSY,
+			       "ftruncate of the preserved hugetlb memfd");
 			close(h);
 		} else {
 			rig_log("gen=%d no hugetlb memfds (%s): case skipped",
