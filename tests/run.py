@@ -288,12 +288,13 @@ def main():
             if not a.k or a.k in "debian-config/" + arch:
                 run_debcfg(tap, arch)
     seen = set()
+    prev_built = False
     for sc in vms:
         if builder and not wait_kernel(tap, builder, sc, seen):
             continue
         # after HEAD's plain kernel, whose objects ccache serves it
-        if sc["name"].startswith("upgrade-") and "prev" not in seen:
-            seen.add("prev")
+        if sc["name"].startswith("upgrade-") and not prev_built:
+            prev_built = True
             run_prev(tap)
         run_vm(tap, sc)
     tap.comment("results in %s, %.0fs" % (tap.f.name, time.monotonic() - t0))

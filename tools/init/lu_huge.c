@@ -315,7 +315,7 @@ static void gen1(int dev)
 }
 
 /* the kept memfd, back: every property and byte, the same pages */
-static int check_back(int fd)
+static void check_back(int fd)
 {
 	uint64_t size = (uint64_t)c->pages * c->hp;
 	long bad = 0, b;
@@ -347,7 +347,6 @@ static int check_back(int fd)
 	}
 	rig_tap(huge, "lu_huge: mapped by %s page table entries (smaps KernelPageSize)",
 		c->what);
-	return bad;
 }
 
 static void gen2(int dev)
