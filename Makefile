@@ -14,6 +14,9 @@
 #                 a virtio-blk disk and read back (bench/vm/liveupdate.py):
 #                 4 KiB folios, the same with memfd_populate=1, 2 MiB folios;
 #                 3 runs each, medians (about 15 min)
+#   make bench-hugetlb  a hugetlb memfd (2 MiB and 1 GiB pages; 1, 2 and
+#                 4 GiB) kept by live update next to a shmem one and to the
+#                 disk way (bench/vm/hugetlb.py; 3 runs each, about 30 min)
 #   make bench-reboot  kexec reboot phases with a 380 MiB initrd, stock
 #                 vs KHO zero-copy (bench/vm/reboot.py)
 #   make bench-reboot-arm64  the same on arm64 (relocation with the MMU on)
@@ -34,7 +37,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test test-debug demo demo-vm demo-arm64 bench bench-liveupdate bench-reboot bench-reboot-arm64 bench-blackout fuzz fuzz-seeds check series clean distclean
+.PHONY: all deps tree kernel initramfs test test-debug demo demo-vm demo-arm64 bench bench-liveupdate bench-hugetlb bench-reboot bench-reboot-arm64 bench-blackout fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -89,6 +92,9 @@ bench-liveupdate: initramfs
 	@python3 bench/vm/liveupdate.py $(LU_BENCH_ARGS); \
 	python3 bench/vm/liveupdate.py --no-build --populate $(LU_BENCH_ARGS); \
 	python3 bench/vm/liveupdate.py --no-build --thp $(LU_BENCH_ARGS)
+
+bench-hugetlb: initramfs
+	@python3 bench/vm/hugetlb.py $(HB_BENCH_ARGS)
 
 bench-reboot: initramfs
 	@python3 bench/vm/reboot.py $(REBOOT_BENCH_ARGS)

@@ -838,6 +838,14 @@ def liveupdate(arch=""):
                            boot_timeout=300,
                            append="kho=on test_kho.size=0 rig.lu_huge=2",
                            qemu_extra=("-cpu", "qemu64,+pdpe1gb"))}
+        # hugetlb_cma=: the CMA area reserved after early boot, never in
+        # scratch or over the kept 1 GiB page
+        yield {"name": "liveupdate-hugetlb-cma",
+               "run": dict(name="kho@lu-huge-cma", gens=3, mem="8G", smp=2,
+                           boot_timeout=300,
+                           append="kho=on test_kho.size=0 rig.lu_huge=3 "
+                                  "hugetlb_cma=1G",
+                           qemu_extra=("-cpu", "qemu64,+pdpe1gb"))}
     yield {"name": pre + "liveupdate-khoctl",
            "run": dict(name="kho@%slu-khoctl" % pre, gens=2, mem="512M",
                        smp=2, append=lu + "khoctl rig.lu_list=1", **var)}

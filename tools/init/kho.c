@@ -123,6 +123,7 @@ int scenario_kho(void)
 	scenario_lu_rules();
 	scenario_lu_dio();
 	scenario_lu_huge();
+	scenario_lu_hbench();
 	scenario_lu_vm();
 	scenario_lu_vmbench();
 	if (!rig_param("rig.expect", want, sizeof(want)))

@@ -26,6 +26,14 @@
  * outside scratch and around the kept page; it gets 3, and the kept page
  * is its fourth (Total 4, Free 3). Generation 3 has no pool: the
  * page is surplus, and is freed when the file is closed.
+ *
+ * rig.lu_huge=3: the same 1 GiB memfd with hugetlb_cma=1G in every
+ * generation and no boot-time pool. With KHO the CMA area is reserved
+ * after early boot, outside scratch and outside the kept page (which
+ * generation 1 may have taken from its own CMA area); a run-time pool
+ * page of 1 GiB comes from it (CmaFree drops by 1 GiB). Its 8 GiB leave
+ * room for no more: the kept page, scratch and the small kept pages
+ * (records, the tracker) take the other aligned GiBs out.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,11 +70,13 @@ struct huge_conf {
 	int pool2;		/* gen 2's boot-time pool (hugepages=) */
 	int drop;		/* pages of the memfd FINISH drops, or 0 */
 	int hole;		/* a hole of the kept memfd */
+	int cma;		/* booted with hugetlb_cma=2G, no boot pool */
 };
 
 static const struct huge_conf confs[] = {
-	{ "2 MiB", "hugepages-2048kB", 2UL << 20, 21, 16, 20, 20, 2, 9 },
-	{ "1 GiB", "hugepages-1048576kB", 1UL << 30, 30, 2, 2, 4, 0, 1 },
+	{ "2 MiB", "hugepages-2048kB", 2UL << 20, 21, 16, 20, 20, 2, 9, 0 },
+	{ "1 GiB", "hugepages-1048576kB", 1UL << 30, 30, 2, 2, 4, 0, 1, 0 },
+	{ "1 GiB", "hugepages-1048576kB", 1UL << 30, 30, 2, 2, 0, 0, 1, 1 },
 };
 
 static const struct huge_conf *c;
@@ -276,6 +287,88 @@ static void keep(int dev, int fd, int drop, int gen)
 	lu_hold(s);
 }
 
+/* physical address of huge page 0 of @fd (mapped and touched), or 0 */
+static uint64_t page0_phys(int fd)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t v = 0;
+	uint8_t *m;
+
+	m = mmap(NULL, c->hp, PROT_READ, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (pm >= 0 && m != MAP_FAILED) {
+		(void)*(volatile uint8_t *)m;
+		if (pread(pm, &v, 8, (uintptr_t)m / 4096 * 8) != 8 ||
+		    !(v >> 63))
+			v = 0;
+	}
+	if (m != MAP_FAILED)
+		munmap(m, c->hp);
+	if (pm >= 0)
+		close(pm);
+	return (v & ((1ULL << 55) - 1)) * 4096;
+}
+
+/*
+ * hugetlb_cma=1G: this kernel reserved its area, outside the page the last
+ * kernel kept (@fd's page 0, generations 2 and later), and a run-time
+ * pool page of 1 GiB comes from it (CmaFree drops by about 1 GiB: scratch
+ * is CMA too, and its use moves).
+ */
+static void cma_check(int fd)
+{
+	static char log[1 << 20];
+	unsigned long long base = 0, mib = 0, kept;
+	char path[128], *l;
+	long before, after, got, persistent;
+	int n = klogctl(3, log, sizeof(log) - 1);
+
+	log[n > 0 ? n : 0] = 0;
+	for (l = log; (l = strstr(l, "cma: Reserved ")); l++)
+		if (sscanf(l, "cma: Reserved %llu MiB at 0x%llx", &mib,
+			   &base) == 2 && mib == 1024)
+			break;
+	rig_tap(l && strstr(log, "hugetlb_cma: reserved 1024 MiB on node 0"),
+		"lu_huge: hugetlb_cma: an area of 1024 MiB reserved at 0x%llx",
+		l ? base : 0);
+	if (fd >= 0) {
+		kept = page0_phys(fd);
+		rig_tap(kept && l && (kept + c->hp <= base ||
+				      kept >= base + (1ULL << 30)),
+			"lu_huge: the kept page at 0x%llx is outside the hugetlb_cma area",
+			kept);
+	}
+	if (fd < 0) {
+		/* reserved after scratch, so scratch is not sized by it */
+		static char st[8192];
+		unsigned long a, sz, all = 0;
+		unsigned int i;
+
+		if (rig_read_file("/sys/kernel/debug/kho/status", st,
+				  sizeof(st) - 1) < 0)
+			st[0] = 0;
+		for (i = 0; !kv_scratch(st, i, &a, &sz); i++)
+			all += sz;
+		rig_tap(all && all < (1UL << 30),
+			"lu_huge: scratch (%lu MiB in %u areas) did not grow with the 1 GiB hugetlb_cma area",
+			all >> 20, i);
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/nr_hugepages",
+		 c->dir);
+	before = rig_meminfo("CmaFree");
+	persistent = counter("nr_hugepages") - counter("surplus_hugepages");
+	got = counter("nr_hugepages") + 1;
+	snprintf(log, 32, "%ld", got);
+	rig_write_file(path, log);
+	after = rig_meminfo("CmaFree");
+	rig_tap(counter("nr_hugepages") == got && before - after >= (3L << 28),
+		"lu_huge: one more 1 GiB page at run time, from hugetlb_cma (CmaFree %ld -> %ld MiB)",
+		before >> 20, after >> 20);
+	/* back to the persistent pool it had: the kept page surplus again */
+	snprintf(log, 32, "%ld", persistent);
+	rig_write_file(path, log);
+}
+
 static void gen1(int dev)
 {
 	char n[16], path[128];
@@ -294,6 +387,8 @@ static void gen1(int dev)
 	counters(v);
 	rig_tap(v[0] == c->pool, "lu_huge: a pool of %d %s pages (%ld)",
 		c->pool, c->what, v[0]);
+	if (c->cma)
+		cma_check(-1);
 	fd = make("lu-huge", c->pages, H_TOKEN, H_SEALS);
 	if (c->drop)
 		drop = make("lu-huge-drop", c->drop, D_TOKEN, 0);
@@ -394,6 +489,8 @@ static void gen2(int dev)
 	rig_tap(pos == H_POS, "lu_huge: file position %lld (want %d)",
 		(long long)pos, H_POS);
 	check_back(fd);
+	if (c->cma)
+		cma_check(fd);
 	rig_tap(!lu_ioc_finish(s), "lu_huge: FINISH of session %s", name);
 	close(s);
 	want = nr_filled(rig.gen);
@@ -421,7 +518,7 @@ void scenario_lu_huge(void)
 	long mode = rig_param_long("rig.lu_huge", 0);
 	int dev;
 
-	if (mode < 1 || mode > 2)
+	if (mode < 1 || mode > 3)
 		return;
 	c = &confs[mode - 1];
 	dev = lu_run_gens("lu_huge", gen1, gen2);

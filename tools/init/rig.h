@@ -62,6 +62,7 @@ void scenario_lu_nomem(void);
 void scenario_lu_rules(void);
 void scenario_lu_dio(void);
 void scenario_lu_huge(void);
+void scenario_lu_hbench(void);
 void scenario_tl_cover(void);
 void scenario_lu_vm(void);
 void scenario_lu_vmbench(void);

@@ -5,9 +5,12 @@
  * kept for the next kernel takes no page and loses none, and the next
  * kernel makes the kept pages hugetlb pages of their hstate again.
  *
- * Its own header, not hugetlb.h: only mm/hugetlb.c, fs/hugetlbfs and
- * kernel/liveupdate/hugetlb.c include it, so adding to it rebuilds those
- * three and nothing else.
+ * With KHO, hugetlb_cma= areas are reserved late, outside scratch and
+ * kept memory (mm/mm_init.c calls hugetlb_cma_reserve_kho()).
+ *
+ * Its own header, not hugetlb.h: only mm/hugetlb.c, mm/mm_init.c,
+ * fs/hugetlbfs and kernel/liveupdate/hugetlb.c include it, so adding to
+ * it rebuilds those four and nothing else.
  */
 #ifndef _LINUX_HUGETLB_LIVEUPDATE_H
 #define _LINUX_HUGETLB_LIVEUPDATE_H
@@ -29,6 +32,14 @@ int hugetlb_add_kept(struct address_space *mapping, struct folio *folio,
 static inline bool hugetlb_is_kept(struct address_space *mapping)
 {
 	return false;
+}
+#endif
+
+#if defined(CONFIG_HUGETLBFS) && defined(CONFIG_CMA)
+void hugetlb_cma_reserve_kho(void);
+#else
+static inline void hugetlb_cma_reserve_kho(void)
+{
 }
 #endif
 

@@ -90,6 +90,7 @@ void kho_memory_init_late(void);
 unsigned long kho_next_preserved(unsigned long start, unsigned long end,
 				 unsigned long *pend);
 bool kho_is_scratch_pfn(unsigned long pfn);
+phys_addr_t kho_find_unkept(phys_addr_t size, phys_addr_t align, int nid);
 void kho_fill_setup_data(struct kho_setup_data *sd);
 int kho_walk_scratch(struct kexec_buf *kbuf, kho_hole_fn fn);
 int kho_check_segments(const struct kexec_segment *segs, unsigned long nr);
@@ -180,6 +181,12 @@ static inline unsigned long kho_next_preserved(unsigned long start,
 static inline bool kho_is_scratch_pfn(unsigned long pfn)
 {
 	return false;
+}
+
+static inline phys_addr_t kho_find_unkept(phys_addr_t size,
+					  phys_addr_t align, int nid)
+{
+	return 0;
 }
 
 static inline void kho_fill_setup_data(struct kho_setup_data *sd)

@@ -433,6 +433,76 @@ bool kho_is_scratch_pfn(unsigned long pfn)
 	       kho_in_scratch(PFN_PHYS(pfn), PAGE_SIZE);
 }
 
+/*
+ * The start of the highest scratch area or preserved block that overlaps
+ * [@base, @base + @size), or @base + @size if none does.
+ */
+static phys_addr_t __init highest_obstacle(phys_addr_t base, phys_addr_t size)
+{
+	unsigned long pfn = PHYS_PFN(base), end = PHYS_PFN(base + size);
+	phys_addr_t top = base + size, hit = 0;
+	unsigned long p, pend;
+	bool found = false;
+	unsigned int i;
+
+	for (i = 0; i < kho_nr_scratch; i++) {
+		phys_addr_t a = kho_scratch[i].addr;
+
+		if (a < top && a + kho_scratch[i].size > base) {
+			hit = max(hit, max(a, base));
+			found = true;
+		}
+	}
+	for (p = kho_next_preserved(pfn, end, &pend); p < end;
+	     p = kho_next_preserved(pend, end, &pend)) {
+		hit = max(hit, PFN_PHYS(p));
+		found = true;
+	}
+	return found ? hit : top;
+}
+
+/**
+ * kho_find_unkept() - find room for a CMA area outside scratch and kept memory
+ * @size: its size
+ * @align: its alignment
+ * @nid: its node
+ *
+ * For a CMA area reserved after kho_memory_init() (hugetlb_cma=): scratch
+ * is CMA of its own and the next kernel allocates from it before it knows
+ * what was kept, and memory the last kernel kept is in use, but neither
+ * is reserved in memblock in bitmap mode. Tries memblock, top-down below
+ * a limit, with scratch-only mode off for the moment; a candidate that
+ * overlaps a scratch area or a preserved block lowers the limit to the
+ * highest such one and tries again. Nothing is left reserved: the caller
+ * reserves the range (as a fixed CMA area). Only from mm_core_init(),
+ * after kho_memory_init() and before memory is released.
+ *
+ * Return: the range's base, or 0 if there is no such room.
+ */
+phys_addr_t __init kho_find_unkept(phys_addr_t size, phys_addr_t align,
+				   int nid)
+{
+	phys_addr_t limit = MEMBLOCK_ALLOC_ACCESSIBLE, base, hit;
+	bool only = memblock_scratch_only();
+
+	memblock_set_scratch_only(false);
+	for (;;) {
+		base = memblock_alloc_range_nid(size, align,
+						kho_scratch_always_end, limit,
+						nid, true);
+		if (!base)
+			break;
+		memblock_phys_free(base, size);
+		hit = highest_obstacle(base, size);
+		if (hit == base + size)
+			break;
+		/* below it: the limit only goes down, so this ends */
+		limit = hit;
+	}
+	memblock_set_scratch_only(only);
+	return base;
+}
+
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 /**
  * kho_debug_memblock_alloc() - check an early allocation against scratch
