@@ -30,10 +30,6 @@
 
 #include "khoctl.h"
 
-#define STATUS_MAX	(64 << 10)
-#define BLOB_MAX	(16 << 20)
-#define MiB(x)		((double)(x) / (1 << 20))
-#define PAGES_MiB(n)	((double)(n) * KHO_PAGE_SIZE / (1 << 20))
 
 struct command {
 	const char *name;
@@ -366,154 +362,6 @@ static void need_enabled(const struct kho_status *st)
 		die("KHO is off (boot with kho=on)");
 }
 
-/* ---- status ---- */
-
-static void print_orders(void)
-{
-	unsigned long long blocks, pages, tb = 0, tp = 0;
-	const char *path = kho_path("out/orders");
-	unsigned int o, shown = 0;
-	const char *l;
-	uint8_t *text;
-	size_t len;
-	int err;
-
-	err = read_all(path, STATUS_MAX, &text, &len);
-	if (err) {
-		printf("preserved memory:  unknown (%s: %s)\n", path,
-		       strerror(-err));
-		return;
-	}
-	printf("preserved memory (outgoing):\n");
-	for (l = (char *)text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		if (sscanf(l, "order %u: %llu blocks %llu pages", &o, &blocks,
-			   &pages) != 3)
-			continue;
-		tb += blocks;
-		tp += pages;
-		if (!blocks)
-			continue;
-		if (!shown++)
-			printf("  %-6s %12s %12s %12s\n", "order", "blocks",
-			       "pages", "MiB");
-		printf("  %-6u %12llu %12llu %12.1f\n", o, blocks, pages,
-		       PAGES_MiB(pages));
-	}
-	if (shown)
-		printf("  %-6s %12llu %12llu %12.1f\n", "total", tb, tp,
-		       PAGES_MiB(tp));
-	else
-		printf("  nothing preserved\n");
-	free(text);
-}
-
-static uint64_t be64(const void *p)
-{
-	const uint8_t *b = p;
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
-/* The clients of a state tree: every child but preserved-memory */
-static void print_subtrees(const char *rel, const char *label)
-{
-	const char *path = kho_path("%s", rel), *why, *name, *compat;
-	int node, len, n = 0;
-	const void *blob;
-	uint8_t *fdt;
-	size_t size;
-	int err;
-
-	err = read_all(path, BLOB_MAX, &fdt, &size);
-	if (err) {
-		printf("sub-trees (%s): unknown (%s: %s)\n", label, path,
-		       strerror(-err));
-		return;
-	}
-	if (!dts_is_fdt(fdt, size, &why)) {
-		printf("sub-trees (%s): %s is not a valid FDT (%s)\n", label,
-		       path, why);
-		free(fdt);
-		return;
-	}
-	compat = fdt_getprop(fdt, 0, "compatible", &len);
-	if (!compat || len <= 0 || compat[len - 1] ||
-	    strcmp(compat, "linux-6.12,kho-v1"))
-		printf("warning: %s is not a linux-6.12,kho-v1 state tree\n",
-		       path);
-	fdt_for_each_subnode(node, fdt, 0) {
-		name = fdt_get_name(fdt, node, NULL);
-		if (name && strcmp(name, KHO_MEM_NODE))
-			n++;
-	}
-	printf("sub-trees (%s): %d\n", label, n);
-	fdt_for_each_subnode(node, fdt, 0) {
-		name = fdt_get_name(fdt, node, NULL);
-		if (!name || !strcmp(name, KHO_MEM_NODE))
-			continue;
-		blob = fdt_getprop(fdt, node, "blob", &len);
-		if (blob && len == 16)
-			printf("  %-32s %10llu bytes at 0x%llx\n", name,
-			       (unsigned long long)be64((const uint8_t *)blob + 8),
-			       (unsigned long long)be64(blob));
-		else
-			printf("  %-32s (no valid blob property)\n", name);
-	}
-	free(fdt);
-}
-
-static int cmd_status(int argc, char **argv)
-{
-	struct kho_status st;
-	struct stat s;
-	unsigned int i;
-
-	if (argc > 1)
-		usage_error("status: unexpected argument '%s'", argv[1]);
-	get_status(&st);
-
-	printf("KHO:               %s\n", st.enabled ? "on" :
-	       "off (boot with kho=on)");
-	if (st.enabled) {
-		printf("outgoing root:     0x%llx\n",
-		       (unsigned long long)st.root);
-		printf("scratch areas:     %u\n", st.nr_scratch);
-		for (i = 0; i < st.nr_scratch; i++)
-			printf("  scratch%-2u        0x%016llx-0x%016llx %10.1f MiB\n",
-			       i, (unsigned long long)st.scratch[i].addr,
-			       (unsigned long long)(st.scratch[i].addr +
-						    st.scratch[i].size - 1),
-			       MiB(st.scratch[i].size));
-		print_orders();
-		print_subtrees("out/fdt", "outgoing");
-	}
-
-	printf("incoming handover: %s", st.incoming);
-	if (!strcmp(st.incoming, "refused"))
-		printf(": %s", st.reason[0] ? st.reason : "(no reason given)");
-	if (!strcmp(st.incoming, "accepted"))
-		printf(", state tree at 0x%llx",
-		       (unsigned long long)st.in_root);
-	putchar('\n');
-	if (!strcmp(st.incoming, "accepted") ||
-	    !strcmp(st.incoming, "pending")) {
-		printf("  preserved pages: %ld (%.1f MiB), tracker pages: %ld, unclaimed pages: %ld (%.1f MiB)\n",
-		       st.in_preserved, PAGES_MiB(st.in_preserved),
-		       st.in_tracker, st.in_unclaimed,
-		       PAGES_MiB(st.in_unclaimed));
-		if (!stat(kho_path("in/fdt"), &s))
-			print_subtrees("in/fdt", "incoming");
-	}
-	if (st.alloc_outside >= 0 && st.segments_refused >= 0)
-		printf("counters:          %ld early allocations outside scratch, %ld kexec segments refused\n",
-		       st.alloc_outside, st.segments_refused);
-	return 0;
-}
-
 /* ---- dump ---- */
 
 static int cmd_dump(int argc, char **argv)
@@ -728,11 +576,12 @@ static int cmd_exec(int argc, char **argv)
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "status", cmd_status, "",
+	{ "status", cmd_status, "[--json]",
 	  "KHO state: scratch, memory, sub-trees, handover",
 	  "KHO on/off, outgoing state tree, scratch areas, preserved memory by\n"
 	  "order, sub-trees, and the incoming handover (accepted, refused and\n"
-	  "why, or none) with its preserved and unclaimed pages.\n" },
+	  "why, or none) with its preserved and unclaimed pages.\n"
+	  "  --json   one JSON object (schema khoctl-status-v1)\n" },
 	{ "dump", cmd_dump, "[--in] [NAME] [--raw]",
 	  "print a state tree or a sub-tree as DTS",
 	  "Print the outgoing state tree, or with --in the incoming one, as DTS\n"
@@ -764,13 +613,14 @@ static const struct command commands[] = {
 	  "  --reuse-cmdline   start from /proc/cmdline (kho_root= dropped)\n"
 	  "  --dry-run         check and print everything, load nothing\n"
 	  "  --save DIR        (--user) also write the segments to DIR\n" },
-	{ "sessions", cmd_sessions, "[--raw]",
+	{ "sessions", cmd_sessions, "[--raw|--json]",
 	  "live update sessions: outgoing, incoming, files",
 	  "List the live update sessions: the outgoing ones (handed over at\n"
 	  "the next kexec if a process still holds them) with their files and\n"
 	  "sizes, and the incoming ones (from the previous kernel) with what\n"
 	  "was retrieved. Reads /sys/kernel/liveupdate/sessions: no debugfs.\n"
-	  "  --raw   print the kernel's listing as it is\n" },
+	  "  --raw    print the kernel's listing as it is\n"
+	  "  --json   one JSON object (schema khoctl-sessions-v1)\n" },
 	{ "keep", cmd_keep, "NAME FILE... [--foreground]",
 	  "keep FILEs across the next kexec in session NAME",
 	  "Copy each FILE into a memfd, preserve them in a new live update\n"
@@ -785,7 +635,7 @@ static const struct command commands[] = {
 	  "its files into DIR (default: the current directory, created if\n"
 	  "missing) with their names and modes, then FINISH the session. On an\n"
 	  "error the session is not finished, so take can run again.\n" },
-	{ "timeline", cmd_timeline, "[--points]",
+	{ "timeline", cmd_timeline, "[--points|--json]",
 	  "where the time of each kexec reboot went",
 	  "For each kexec reboot that led to this kernel (up to 30), the\n"
 	  "phases in milliseconds: shutdown (reboot request to devices down),\n"
@@ -793,7 +643,18 @@ static const struct command commands[] = {
 	  "segments), boot (to start_kernel), mm, init (to user space), total;\n"
 	  "and the bytes relocated, planned and checked. Measured on one clock\n"
 	  "across the reboot (the TSC on x86). Reads /sys/kernel/kexec_timeline.\n"
-	  "  --points   also each point, in ms after the reboot request\n" },
+	  "  --points   also each point, in ms after the reboot request\n"
+	  "  --json     one JSON object (schema khoctl-timeline-v1), points too\n" },
+	{ "check", cmd_check, "[--json]",
+	  "would a kexec now lose something? (exit 3 if so)",
+	  "Check whether a kexec now would lose something a live update should\n"
+	  "keep, for a rollout script to gate the reboot on: KHO off, a file the\n"
+	  "next kernel may not take back, an incoming session with files never\n"
+	  "retrieved, a process holding a session that systemd-shutdown would\n"
+	  "kill (PID 1 systemd, argv[0] not starting with '@'). One line per\n"
+	  "problem (error or warning). Exit 0 if nothing would be lost, 3 if\n"
+	  "something would, 1 if the state cannot be read.\n"
+	  "  --json   one JSON object (schema khoctl-check-v1)\n" },
 	{ "exec", cmd_exec, "",
 	  "reboot into the loaded kernel (like kexec -e)",
 	  "Reboot into the loaded kernel now (like kexec -e).\n" },
@@ -833,7 +694,8 @@ static void print_usage(FILE *f)
 	fputs("\n'khoctl COMMAND --help' describes a command.\n"
 	      "Environment: KHO_DEBUGFS=DIR reads DIR instead of "
 	      KHO_DEBUGFS_DEFAULT ".\n"
-	      "Exit status: 0 success, 1 error, 2 usage error.\n", f);
+	      "Exit status: 0 success, 1 error, 2 usage error, 3 check: a kexec\n"
+	      "now would lose something.\n", f);
 }
 
 static const struct command *find_command(const char *name)

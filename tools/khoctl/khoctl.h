@@ -17,6 +17,8 @@
 #define KHO_USER_BLOB_MAX	4096
 #define KHO_MEM_NODE		"preserved-memory"
 #define KHO_PAGE_SIZE		4096ULL
+#define STATUS_MAX		(64 << 10)
+#define BLOB_MAX		(16 << 20)
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
@@ -52,6 +54,25 @@ void get_status(struct kho_status *st);
 bool valid_name(const char *name);
 const char *sysfs_dir(void);
 
+/* status.c: the status command */
+int cmd_status(int argc, char **argv);
+
+/* check.c: would a kexec now lose something? */
+int cmd_check(int argc, char **argv);
+
+/* json.c: the --json writer */
+void json_open(char c);
+void json_close(char c);
+void json_key(const char *k);
+void json_str(const char *s);
+void json_u64(uint64_t v);
+void json_i64(int64_t v);
+void json_double(double v);
+void json_bool(bool v);
+void json_hex(uint64_t v);
+void json_dec(uint64_t v);
+void json_schema(const char *name);
+
 /* dts.c: FDT to DTS text */
 bool dts_is_fdt(const void *blob, size_t len, const char **why);
 int dts_print(FILE *f, const void *blob, size_t len, const char *what);
@@ -62,13 +83,44 @@ int cmd_load(int argc, char **argv);
 char *build_cmdline(const char *proc_cmdline, const char *append,
 		    uint64_t kho_root);
 
-/* liveupdate.c: live update sessions (/dev/liveupdate, no debugfs) */
+/* sessions.c: the live update sessions, from sysfs */
+struct lu_file_info {
+	bool parsed;			/* token= and handler= found */
+	uint64_t token;
+	char handler[32];
+	long long size;			/* outgoing; -1: not given */
+	int retrieved;			/* incoming: 1, 0; -1: not given */
+	char raw[192];			/* the line, for one not parsed */
+};
+
+struct lu_session_info {
+	char name[64 + 8];
+	bool incoming;
+	unsigned long files_declared;	/* its files= */
+	char state[16];			/* incoming: open, held, finished */
+	unsigned int nr;
+	struct lu_file_info *f;
+};
+
+struct lu_sessions {
+	char records[64];		/* incoming_records: */
+	unsigned int nr;
+	struct lu_session_info *s;
+};
+
 int cmd_sessions(int argc, char **argv);
+void parse_sessions(const char *text, struct lu_sessions *ls);
+void free_sessions(struct lu_sessions *ls);
+const char *sessions_path(void);
+int read_sessions(struct lu_sessions *ls, uint8_t **text, size_t *len);
+
+/* liveupdate.c: keep and take (/dev/liveupdate) */
+
+int cmd_keep(int argc, char **argv);
+int cmd_take(int argc, char **argv);
 
 /* timeline.c: the kexec timeline */
 int cmd_timeline(int argc, char **argv);
-int cmd_keep(int argc, char **argv);
-int cmd_take(int argc, char **argv);
 
 /* kexec_user.c: the kexec_load(2) path, x86_64 boot protocol */
 #define BZ_MAX_SEGMENTS	5

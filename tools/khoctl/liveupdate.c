@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * liveupdate.c - khoctl's live update commands, which need neither
+ * liveupdate.c - khoctl's live update commands keep and take, which need neither
  * debugfs nor KHO's debug files (a host in lockdown mode has none):
  *
- *   sessions            the outgoing and incoming sessions and their files,
- *                       from /sys/kernel/liveupdate/sessions
  *   keep NAME FILE...   copy FILEs into memfds, preserve them in a new
  *                       session NAME and stay in the background holding it,
  *                       so a script can run "kexec -e" next
@@ -35,176 +33,11 @@
 
 #define LU_DEV		"/dev/liveupdate"
 #define LU_MANIFEST	"khoctl-keep-v1"
-#define LU_LISTING_MAX	(64 << 20)
 #define COPY_CHUNK	(1 << 20)
 
 static double mib(unsigned long long b)
 {
 	return (double)b / (1 << 20);
-}
-
-/* ---- sessions ---- */
-
-
-/* the value of " KEY=" in @line, copied up to the next space */
-static bool kv(const char *line, const char *key, char *buf, size_t len)
-{
-	size_t k = strlen(key), n;
-	const char *p = line;
-
-	while ((p = strstr(p, key))) {
-		if ((p == line || p[-1] == ' ') && p[k] == '=') {
-			p += k + 1;
-			n = strcspn(p, " \n");
-			if (n >= len)
-				n = len - 1;
-			memcpy(buf, p, n);
-			buf[n] = 0;
-			return true;
-		}
-		p += k;
-	}
-	return false;
-}
-
-struct lu_listing {
-	unsigned int sessions, files;
-	unsigned long long bytes;
-};
-
-/*
- * One session line "outgoing NAME files=N[ state=S]": the name is what
- * lies between the word and the last " files=" (names may hold spaces).
- */
-static bool session_line(const char *l, const char *word, char *name,
-			 size_t len)
-{
-	size_t w = strlen(word);
-	const char *e = NULL, *p;
-
-	/* @l is one line */
-	if (strncmp(l, word, w) || l[w] != ' ')
-		return false;
-	for (p = l + w; (p = strstr(p, " files=")); p++)
-		e = p;
-	if (!e || e <= l + w + 1 || (size_t)(e - (l + w + 1)) >= len)
-		return false;
-	memcpy(name, l + w + 1, e - (l + w + 1));
-	name[e - (l + w + 1)] = 0;
-	return true;
-}
-
-/* Print the listing's @word ("outgoing"/"incoming") sessions; count them */
-static void print_sessions(const char *text, const char *word,
-			   struct lu_listing *c)
-{
-	char name[LIVEUPDATE_SESSION_NAME_LENGTH + 8], v[64], h[64], t[32];
-	char line[512];
-	bool in = false;
-	unsigned long long sz;
-	const char *p, *l;
-
-	memset(c, 0, sizeof(*c));
-	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		int n = strcspn(p, "\n");
-
-		/* one line at a time, NUL-terminated */
-		if (n >= (int)sizeof(line))
-			n = sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = 0;
-		l = line;
-
-		if (session_line(l, word, name, sizeof(name))) {
-			in = true;
-			c->sessions++;
-			kv(l, "files", v, sizeof(v));
-			printf("  %-40s %6s file%s", name, v,
-			       strcmp(v, "1") ? "s" : "");
-			if (kv(l, "state", v, sizeof(v)))
-				printf("  %s", v);
-			putchar('\n');
-			continue;
-		}
-		if (l[0] != ' ') {
-			in = false;
-			continue;
-		}
-		if (!in)
-			continue;
-		c->files++;
-		if (!kv(l, "token", t, sizeof(t)) ||
-		    !kv(l, "handler", h, sizeof(h))) {
-			printf("    %s\n", l + strspn(l, " "));
-			continue;
-		}
-		printf("    token %-20s %-16s", t, h);
-		if (kv(l, "size", v, sizeof(v))) {
-			sz = strtoull(v, NULL, 10);
-			c->bytes += sz;
-			printf(" %14llu bytes (%.1f MiB)", sz, mib(sz));
-		}
-		if (kv(l, "retrieved", v, sizeof(v)))
-			printf(" %s", strcmp(v, "yes") ? "not retrieved" :
-			       "retrieved");
-		putchar('\n');
-	}
-	if (!c->sessions)
-		printf("  none\n");
-}
-
-int cmd_sessions(int argc, char **argv)
-{
-	char path[PATH_MAX], status[64] = "unknown";
-	struct lu_listing out, in;
-	bool raw = false;
-	uint8_t *text;
-	size_t len;
-	int i, err;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--raw"))
-			raw = true;
-		else
-			usage_error("sessions: unexpected argument '%s'",
-				    argv[i]);
-	}
-	snprintf(path, sizeof(path), "%s/kernel/liveupdate/sessions",
-		 sysfs_dir());
-	err = read_all(path, LU_LISTING_MAX, &text, &len);
-	if (err == -ENOENT)
-		die("%s missing (kernel without live update, or booted without kho=on)",
-		    path);
-	if (err == -EACCES || err == -EPERM)
-		die("%s: %s (must be root)", path, strerror(-err));
-	if (err)
-		die("%s: %s", path, strerror(-err));
-	if (raw) {
-		fwrite(text, 1, len, stdout);
-		free(text);
-		return 0;
-	}
-	for (const char *l = (char *)text; l && *l;
-	     l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, "incoming_records:", 17)) {
-			size_t n;
-
-			l += 17 + strspn(l + 17, " ");
-			n = strcspn(l, "\n");
-			if (n >= sizeof(status))
-				n = sizeof(status) - 1;
-			memcpy(status, l, n);
-			status[n] = 0;
-		}
-	printf("outgoing sessions (handed over at the next kexec if still open):\n");
-	print_sessions((char *)text, "outgoing", &out);
-	printf("incoming sessions (from the previous kernel; records %s):\n",
-	       status);
-	print_sessions((char *)text, "incoming", &in);
-	printf("total: %u outgoing sessions, %u files, %.1f MiB; %u incoming sessions, %u files\n",
-	       out.sessions, out.files, mib(out.bytes), in.sessions, in.files);
-	free(text);
-	return 0;
 }
 
 /* ---- the device ---- */

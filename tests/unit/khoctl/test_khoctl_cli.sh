@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/khoctl-cli-XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
 export ASAN_OPTIONS=exitcode=99:detect_leaks=1
 export UBSAN_OPTIONS=exitcode=99:print_stacktrace=1:halt_on_error=1
-unset KHO_DEBUGFS KHO_SYSFS
+unset KHO_DEBUGFS KHO_SYSFS KHO_PROC
 export LC_ALL=C
 
 n=0
@@ -631,6 +631,214 @@ t_keep_take_usage() {
 	expect 2
 }
 
+# json PYEXPR...: the last run's stdout is one line of JSON, and every
+# Python expression (j is the parsed object) is true
+json() {
+	[ "$(wc -l <"$T/out")" = 1 ] || fail "not one line of output" ||
+		return 1
+	python3 - "$T/out" "$@" <<-'PYEOF' >"$T/json.err" 2>&1 ||
+	import json, sys
+	j = json.load(open(sys.argv[1]))
+	for e in sys.argv[2:]:
+	    if not eval(e):
+	        sys.exit("false: %s" % e)
+	PYEOF
+		fail "$(tail -1 "$T/json.err")"
+}
+
+t_status_json() {
+	KHO_DEBUGFS=$T/kho run status --json
+	expect 0 || return 1
+	json 'j["schema"] == "khoctl-status-v1"' 'j["kho"] is True' \
+		'j["outgoing"]["root"] == "0x2ad000"' \
+		'j["outgoing"]["scratch"][0] == {"addr": "0x3d800000", "bytes": 16 << 20}' \
+		'len(j["outgoing"]["scratch"]) == 2' \
+		'j["outgoing"]["preserved_pages"] == 517' \
+		'[o["order"] for o in j["outgoing"]["orders"]] == [0, 9]' \
+		'{s["name"] for s in j["outgoing"]["subtrees"]} == {"mine", "kho-test"}' \
+		'[s for s in j["outgoing"]["subtrees"] if s["name"] == "mine"][0]["bytes"] == 12' \
+		'j["incoming"]["state"] == "refused"' \
+		'j["incoming"]["reason"] == "bad handover magic"' \
+		'j["incoming"]["root"] is None and j["incoming"]["subtrees"] is None' \
+		'j["segments_refused"] == 0' || return 1
+	local d=$T/kho-off-json
+	mkdir -p "$d"
+	printf 'enabled: no\nincoming: none\n' >"$d/status"
+	KHO_DEBUGFS=$d run status --json
+	expect 0 && json 'j["kho"] is False and j["outgoing"] is None' \
+		'j["incoming"]["state"] == "none"' \
+		'j["alloc_outside_scratch"] is None' || return 1
+	KHO_DEBUGFS=$T/kho run status --json extra
+	expect 2
+}
+
+# the fake listing of t_sessions, with a name JSON must escape
+fake_sessions() {
+	mkdir -p "$1/kernel/liveupdate"
+	cat > "$1/kernel/liveupdate/sessions" <<-EOF
+	incoming_records: accepted
+	outgoing lu-data files=2
+	  token=1 handler=memfd-v1 size=268435456
+	  token=2 handler=hugetlb-v1 size=4096
+	outgoing q"uote\\back files=0
+	incoming lu-in files=2 state=held
+	  token=9223372036854775813 handler=memfd-v1 retrieved=yes
+	  token=7 handler=memfd-v1 retrieved=no
+	EOF
+}
+
+t_sessions_json() {
+	fake_sessions "$T/jsys"
+	KHO_SYSFS=$T/jsys run sessions --json
+	expect 0 || return 1
+	json 'j["schema"] == "khoctl-sessions-v1"' \
+		'j["incoming_records"] == "accepted"' \
+		'[s["name"] for s in j["outgoing"]] == ["lu-data", "q\"uote\\back"]' \
+		'j["outgoing"][0]["files"][0] == {"token": "1", "handler": "memfd-v1", "bytes": 268435456}' \
+		'j["outgoing"][0]["files"][1]["handler"] == "hugetlb-v1"' \
+		'j["outgoing"][1]["files"] == [] and j["outgoing"][1]["nr_files"] == 0' \
+		'j["incoming"][0]["state"] == "held"' \
+		'j["incoming"][0]["files"][0]["token"] == "9223372036854775813"' \
+		'[f["retrieved"] for f in j["incoming"][0]["files"]] == [True, False]' ||
+		return 1
+	KHO_SYSFS=$T/jsys run sessions --json --raw
+	expect 2
+}
+
+# a fake /sys/kernel/kexec_timeline: two records, the second with no
+# purgatory (kexec_load, KHO off)
+t_timeline_json() {
+	mkdir -p "$T/tsys/kernel"
+	python3 - "$T/tsys/kernel/kexec_timeline" <<-'PYEOF'
+	import struct, sys
+	def rec(gen, t, flags):
+	    return struct.pack("<IIII9QQQQI3I", 0x4c54584b, gen, 1000000,
+	                       1000000, *t, 3, 5, 7, flags, 0, 0, 0)
+	t1 = [1000000 * x for x in (10, 12, 13, 14, 14, 20, 25, 30, 40)]
+	t2 = [1000000 * x for x in (10, 11, 0, 0, 0, 0, 15, 16, 18)]
+	h = struct.pack("<QIII11I", 0x454e494c544f484b, 1, 2, 3, *[0] * 11)
+	h += rec(1, t1, 3) + rec(2, t2, 0)
+	open(sys.argv[1], "wb").write(h.ljust(4096, b"\0"))
+	PYEOF
+	KHO_SYSFS=$T/tsys run timeline --json
+	expect 0 || return 1
+	json 'j["schema"] == "khoctl-timeline-v1" and j["generation"] == 3' \
+		'len(j["records"]) == 2' \
+		'j["records"][0]["via"] == "kexec_file_load" and j["records"][0]["kho"] is True' \
+		'j["records"][0]["phases_ms"]["shutdown"] == 2.0' \
+		'j["records"][0]["phases_ms"]["purgatory"] == 6.0' \
+		'j["records"][0]["phases_ms"]["boot"] == 5.0' \
+		'j["records"][0]["phases_ms"]["total"] == 30.0' \
+		'j["records"][0]["points_ms"]["init"] == 30.0' \
+		'j["records"][0]["reloc_bytes"] == 3 * 4096 and j["records"][0]["hash_bytes"] == 7' \
+		'j["records"][1]["via"] == "kexec_load" and j["records"][1]["kho"] is False' \
+		'j["records"][1]["phases_ms"]["reloc"] is None' \
+		'j["records"][1]["phases_ms"]["boot"] == 4.0' \
+		'j["records"][1]["points_ms"]["purgatory"] is None' || return 1
+	KHO_SYSFS=$T/tsys run timeline
+	expect 0 && hasre "^ +1 file +on " && hasre "^ +2 load +off "
+}
+
+# fake_proc DIR PID1COMM: a fake /proc; holder PID ARGV0 [LINK] adds a
+# process with one descriptor (a session unless LINK is given)
+fake_proc() {
+	rm -rf "$1"
+	mkdir -p "$1/1/fd"
+	printf '%s\n' "$2" >"$1/1/comm"
+	printf '/sbin/init\0' >"$1/1/cmdline"
+	ln -s "/dev/null" "$1/1/fd/0"
+}
+holder() {
+	mkdir -p "$P/$1/fd"
+	printf '%s\n' "${2#@}" >"$P/$1/comm"
+	printf '%s\0--foreground\0' "$2" >"$P/$1/cmdline"
+	ln -s "/dev/null" "$P/$1/fd/0"
+	ln -s "${3:-anon_inode:[liveupdate_session]}" "$P/$1/fd/5"
+}
+
+# check SYSFS: khoctl check --json and its text form on the fake trees
+check() {
+	KHO_DEBUGFS=$T/kho KHO_SYSFS=$1 KHO_PROC=$P run check --json
+	cp "$T/out" "$T/check.json"
+	local jrc=$rc
+	KHO_DEBUGFS=$T/kho KHO_SYSFS=$1 KHO_PROC=$P run check
+	[ "$rc" = "$jrc" ] || fail "--json exits $jrc, text $rc"
+}
+
+t_check() {
+	local ok=$T/csys ids
+	P=$T/proc
+	# one outgoing session of a known kind, held by a plain process: fine
+	# while PID 1 is not systemd
+	mkdir -p "$ok/kernel/liveupdate"
+	printf 'incoming_records: none\noutgoing keep files=1\n  token=1 handler=memfd-v1 size=8192\n' \
+		>"$ok/kernel/liveupdate/sessions"
+	printf '1\n' >"$ok/kernel/kexec_loaded"
+	fake_proc "$P" init
+	holder 40 khoctl
+	holder 41 other /dev/null
+	check "$ok"
+	expect 0 && has "check: ok: a kexec now loses nothing (1 outgoing session, 1 file, 0.0 MiB)" ||
+		return 1
+	cp "$T/check.json" "$T/out"
+	json 'j["schema"] == "khoctl-check-v1" and j["ok"] is True' \
+		'j["kho"] is True and j["problems"] == []' \
+		'j["outgoing_sessions"] == 1 and j["outgoing_bytes"] == 8192' ||
+		return 1
+	# PID 1 systemd: the holder is killed by systemd-shutdown
+	fake_proc "$P" systemd
+	holder 40 khoctl
+	check "$ok"
+	expect 3 && has "error: holder-unprotected: pid 40 (khoctl)" &&
+		has "check: 1 error: a kexec now would lose something" || return 1
+	cp "$T/check.json" "$T/out"
+	json 'j["ok"] is False' \
+		'[p["id"] for p in j["problems"]] == ["holder-unprotected"]' ||
+		return 1
+	# ... unless its argv[0] starts with '@'
+	fake_proc "$P" systemd
+	holder 40 @khoctl
+	check "$ok"
+	expect 0 || return 1
+	# no holder found: a warning only
+	fake_proc "$P" systemd
+	check "$ok"
+	expect 0 && has "warning: holders-unknown" || return 1
+	# the kinds of file, incoming sessions, no kernel loaded
+	fake_sessions "$T/csys2"
+	printf 'incoming lu-done files=1 state=finished\n  token=3 handler=memfd-v1 retrieved=no\n' \
+		>>"$T/csys2/kernel/liveupdate/sessions"
+	printf 'outgoing odd files=2\n  token=4 handler=socket-v9 size=1\n  garbage\n' \
+		>>"$T/csys2/kernel/liveupdate/sessions"
+	printf '0\n' >"$T/csys2/kernel/kexec_loaded"
+	holder 40 @khoctl
+	check "$T/csys2"
+	expect 3 && has "error: file-type: session odd, token 4: handler socket-v9" &&
+		has "error: file-type: session odd: a file khoctl cannot read the kind of: garbage" &&
+		has "error: incoming-unfinished: incoming session lu-in (held): 1 of 2 files never retrieved" &&
+		has "warning: no-kernel-loaded" &&
+		has "check: 3 errors" || return 1
+	grep -q "lu-done" "$T/out" && fail "a finished session reported"
+	cp "$T/check.json" "$T/out"
+	json '[p["id"] for p in j["problems"] if p["severity"] == "error"] == ["incoming-unfinished", "file-type", "file-type"]' \
+		'[p["id"] for p in j["problems"] if p["severity"] == "warning"] == ["no-kernel-loaded"]' ||
+		return 1
+	# KHO off (debugfs says so), and no live update listing
+	local d=$T/kho-off-check
+	mkdir -p "$d"
+	printf 'enabled: no\nincoming: none\n' >"$d/status"
+	KHO_DEBUGFS=$d KHO_SYSFS=$T/none KHO_PROC=$P run check
+	expect 3 && has "error: kho-off" || return 1
+	# no debugfs either: the listing alone says KHO is on
+	KHO_DEBUGFS=$T/none KHO_SYSFS=$ok KHO_PROC=$P run check
+	expect 0 || return 1
+	KHO_DEBUGFS=$T/none KHO_SYSFS=$T/none KHO_PROC=$P run check --json
+	expect 3 && json 'j["kho"] is False' \
+		'[p["id"] for p in j["problems"]] == ["kho-off"]' || return 1
+	run check extra
+	expect 2
+}
+
 tests() {
 	t t_help "--help and COMMAND --help print usage, exit 0"
 	t t_usage "usage errors exit 2"
@@ -655,6 +863,10 @@ tests() {
 	t t_load_user_errors "load --user: too small scratch, not a bzImage, no memory map" "$DTC"
 	t t_sessions "sessions: live update listing from sysfs, --raw, missing"
 	t t_keep_take_usage "keep/take: usage errors, two files of one name"
+	t t_status_json "status --json: schema khoctl-status-v1" "$DTC" python3
+	t t_sessions_json "sessions --json: schema khoctl-sessions-v1, escapes, 64-bit tokens" python3
+	t t_timeline_json "timeline --json: schema khoctl-timeline-v1, phases, missing points" python3
+	t t_check "check: exit 0/3, holders under systemd, file kinds, incoming, KHO off" "$DTC" python3
 }
 
 echo "TAP version 13"
