@@ -68,6 +68,103 @@ def log_blocks(res, tag):
     return blocks
 
 
+def khoctl_json(res):
+    """khoctl's --json outputs in the liveupdate-khoctl chain (lu_khoctl.c),
+    each parsed as JSON and its values checked against what the chain
+    did: gen 1 holds session lu-files (4 files and khoctl's manifest),
+    gen 2 shows it waiting, then taken and finished."""
+    import json
+    seen = {}
+    for tag in ("status", "sessions", "timeline", "check"):
+        for name, lines, args in log_blocks(res, "JS_" + tag):
+            text = "\n".join(lines)
+            try:
+                obj = json.loads(text)
+            except ValueError as e:
+                yield (False, "khoctl %s --json in %s is JSON" % (tag, name),
+                       [str(e), text[:2000]])
+                continue
+            rc = int(args[0]) if args else -1
+            seen.setdefault((tag, name), []).append((rc, obj))
+            yield (obj.get("schema") == "khoctl-%s-v1" % tag,
+                   "khoctl %s --json in %s: schema khoctl-%s-v1"
+                   % (tag, name, tag), [text[:2000]])
+
+    def one(tag, gen, i=0):
+        runs = seen.get((tag, "gen%d" % gen), [])
+        return runs[i] if len(runs) > i else (None, {})
+
+    def lu_files(sessions, direction):
+        return [s for s in sessions.get(direction, [])
+                if s.get("name") == "lu-files"]
+
+    rc, st = one("status", 1)
+    yield (rc == 0 and st.get("kho") is True and
+           st.get("incoming", {}).get("state") == "none" and
+           st.get("outgoing", {}).get("preserved_pages", 0) > 0,
+           "gen 1 status --json: KHO on, pages preserved, no incoming "
+           "handover", [str(st)[:1500]])
+    rc, se = one("sessions", 1)
+    out = lu_files(se, "outgoing")
+    files = out[0]["files"] if out else []
+    yield (rc == 0 and len(files) == 5 and
+           sorted(int(f["token"]) for f in files) == [0, 1, 2, 3, 4] and
+           sum(f["bytes"] for f in files if f["token"] != "0") ==
+           1000 + 2 * 4096 + 1 + (3 << 20),
+           "gen 1 sessions --json: lu-files outgoing, tokens 0-4, the "
+           "files' bytes", [str(se)[:1500]])
+    rc, tl = one("timeline", 1)
+    yield (rc == 0 and tl.get("generation") == 1 and
+           tl.get("records") == [],
+           "gen 1 timeline --json: generation 1, no reboot yet",
+           [str(tl)[:1500]])
+    rc, ck = one("check", 1)
+    ids = [p["id"] for p in ck.get("problems", [])]
+    yield (rc == 0 and ck.get("ok") is True and
+           ck.get("outgoing_sessions", 0) >= 1 and
+           "holders-unknown" not in ids,
+           "gen 1 check: exit 0, ok, the holder of lu-files found in "
+           "/proc (exit %s, problems %s)" % (rc, ids), [str(ck)[:1500]])
+    rc, ck = one("check", 2, 0)
+    errs = [p for p in ck.get("problems", []) if p["severity"] == "error"]
+    yield (rc == 3 and ck.get("ok") is False and
+           any(p["id"] == "incoming-unfinished" and "lu-files" in
+               p["message"] for p in errs),
+           "gen 2 check before take: exit 3, incoming-unfinished lu-files "
+           "(exit %s)" % rc, [str(ck)[:1500]])
+    rc, se = one("sessions", 2, 0)
+    inc = lu_files(se, "incoming")
+    yield (rc == 0 and len(inc) == 1 and len(inc[0]["files"]) == 5 and
+           not any(f["retrieved"] for f in inc[0]["files"]),
+           "gen 2 sessions --json before take: lu-files incoming, 5 files "
+           "not retrieved", [str(se)[:1500]])
+    rc, ck = one("check", 2, 1)
+    yield (rc == 0 and ck.get("ok") is True and
+           not any("lu-files" in p["message"]
+                   for p in ck.get("problems", [])),
+           "gen 2 check after take (no debugfs): exit 0, lu-files no "
+           "longer a problem (exit %s)" % rc, [str(ck)[:1500]])
+    rc, se = one("sessions", 2, 1)
+    inc = lu_files(se, "incoming")
+    # a finished session whose descriptor is closed leaves the listing
+    yield (rc == 0 and se.get("schema") and
+           all(s.get("state") == "finished" for s in inc),
+           "gen 2 sessions --json after take: lu-files finished and gone",
+           [str(se)[:1500]])
+    rc, st = one("status", 2)
+    yield (rc == 0 and st.get("incoming", {}).get("state") == "accepted" and
+           str(st.get("incoming", {}).get("root", "")).startswith("0x"),
+           "gen 2 status --json: incoming handover accepted",
+           [str(st)[:1500]])
+    rc, tl = one("timeline", 2)
+    recs = tl.get("records", [])
+    yield (rc == 0 and tl.get("generation") == 2 and len(recs) == 1 and
+           recs[0].get("kho") is True and
+           (recs[0].get("phases_ms", {}).get("total") or 0) > 0,
+           "gen 2 timeline --json: one KHO reboot with its total",
+           [str(tl)[:1500]])
+
+
 def dts_parses(res):
     """khoctl dump output, captured in the VM, is parsed back by dtc."""
     import subprocess
@@ -848,7 +945,8 @@ def liveupdate(arch=""):
                            qemu_extra=("-cpu", "qemu64,+pdpe1gb"))}
     yield {"name": pre + "liveupdate-khoctl",
            "run": dict(name="kho@%slu-khoctl" % pre, gens=2, mem="512M",
-                       smp=2, append=lu + "khoctl rig.lu_list=1", **var)}
+                       smp=2, append=lu + "khoctl rig.lu_list=1", **var),
+           "extra": khoctl_json}
 
 
 SCENARIOS = [

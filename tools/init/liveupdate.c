@@ -1195,6 +1195,11 @@ static void khoctl_keep_take(void)
 			"khoctl keep lu-files (%zu files): exit %d, holding the session",
 			NR_KEEP, st);
 		print_listing();
+		/* khoctl's JSON, the holder found in the real /proc */
+		rig_khoctl_json("status");
+		rig_khoctl_json("sessions");
+		rig_khoctl_json("timeline");
+		rig_khoctl_json("check");
 		return;
 	}
 	if (rig.gen != 2)
@@ -1204,6 +1209,9 @@ static void khoctl_keep_take(void)
 	rig_tap(!st, "debugfs unmounted for khoctl sessions and take: %s",
 		st ? strerror(errno) : "ok");
 	print_listing();
+	/* before take: the kept files are waiting, check must say so */
+	rig_khoctl_json("check");
+	rig_khoctl_json("sessions");
 	argv[1] = "take";
 	argv[2] = "lu-files";
 	argv[3] = TAKE_DIR;
@@ -1250,7 +1258,12 @@ static void khoctl_keep_take(void)
 	st = rig_run(argv, out, sizeof(out));
 	rig_tap(st == 1, "khoctl take lu-files a second time fails: exit %d: %s",
 		st, strtok(out, "\n") ?: "");
+	/* after take, still without debugfs, then with it */
+	rig_khoctl_json("check");
+	rig_khoctl_json("sessions");
 	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	rig_khoctl_json("status");
+	rig_khoctl_json("timeline");
 }
 
 /* ---- benchmark: preserve + retrieve vs a virtio-blk disk ---- */

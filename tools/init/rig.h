@@ -49,6 +49,7 @@ long rig_meminfo(const char *key);
 /* shmem's THP policy: "always" puts memfds in huge folios */
 #define THP_KNOB	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 int rig_run_block(char *const argv[], const char *tag);
+int rig_khoctl_json(const char *cmd);
 int scenario_user(void);
 void scenario_harden(void);
 void scenario_liveupdate(void);
