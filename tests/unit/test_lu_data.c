@@ -71,6 +71,12 @@ int rig_run(char *const argv[], char *out, size_t len)
 	return -1;
 }
 
+int rig_khoctl_json(const char *cmd)
+{
+	(void)cmd;
+	return 0;
+}
+
 long kv_long(const char *text, const char *key, long def)
 {
 	(void)text;
