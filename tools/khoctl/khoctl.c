@@ -629,12 +629,14 @@ static const struct command commands[] = {
 	  "process drops the session. In the next kernel, 'khoctl take NAME'\n"
 	  "writes the files back. File names and modes are kept (token 0).\n"
 	  "  --foreground   hold the session in this process instead\n" },
-	{ "take", cmd_take, "NAME [DIR]",
+	{ "take", cmd_take, "NAME [DIR] [--cold-ok]",
 	  "write the files kept in session NAME into DIR",
 	  "After a kexec: retrieve session NAME (made by 'khoctl keep'), write\n"
 	  "its files into DIR (default: the current directory, created if\n"
 	  "missing) with their names and modes, then FINISH the session. On an\n"
-	  "error the session is not finished, so take can run again.\n" },
+	  "error the session is not finished, so take can run again.\n"
+	  "  --cold-ok   after a cold boot (no kexec led here: the kexec\n"
+	  "              timeline says generation 1), do nothing, exit 0\n" },
 	{ "timeline", cmd_timeline, "[--points|--json]",
 	  "where the time of each kexec reboot went",
 	  "For each kexec reboot that led to this kernel (up to 30), the\n"

@@ -121,6 +121,7 @@ int cmd_take(int argc, char **argv);
 
 /* timeline.c: the kexec timeline */
 int cmd_timeline(int argc, char **argv);
+int kexec_generation(void);
 
 /* kexec_user.c: the kexec_load(2) path, x86_64 boot protocol */
 #define BZ_MAX_SEGMENTS	5

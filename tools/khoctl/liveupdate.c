@@ -297,13 +297,29 @@ int cmd_take(int argc, char **argv)
 	char *text, path[PATH_MAX];
 	struct kept *k;
 	struct stat st;
-	int dev, s, mfd, fd, n, i, err;
+	int dev, s, mfd, fd, n, i, err, nargs = 0;
+	bool cold_ok = false;
+	const char *args[2];
 
-	if (argc < 2 || argc > 3)
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--cold-ok"))
+			cold_ok = true;
+		else if (nargs < 2)
+			args[nargs++] = argv[i];
+		else
+			usage_error("take: need NAME and at most one DIR");
+	}
+	if (!nargs)
 		usage_error("take: need NAME and at most one DIR");
-	name = argv[1];
-	if (argc == 3)
-		dir = argv[2];
+	name = args[0];
+	if (nargs == 2)
+		dir = args[1];
+	if (cold_ok && kexec_generation() == 1) {
+		check_session_name(name);
+		printf("cold boot (no kexec led to this kernel): nothing to take for session %s\n",
+		       name);
+		return 0;
+	}
 	check_session_name(name);
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		die("%s: %s", dir, strerror(errno));
@@ -311,7 +327,7 @@ int cmd_take(int argc, char **argv)
 	dev = open_dev();
 	s = session_ioctl(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, name);
 	if (s == -ENOENT)
-		die("no incoming session named %s (not handed over, or finished)",
+		die("no incoming session named %s (not handed over: its holder gone before the kexec, or KHO off; or finished already)",
 		    name);
 	if (s == -EBUSY)
 		die("session %s: another process holds it", name);

@@ -127,6 +127,31 @@ static void json_record(const struct kexec_tl_record *r)
 }
 
 /**
+ * kexec_generation() - this kernel's generation in its kexec chain
+ *
+ * Return: 1 after a cold boot, 2 after one kexec, ...; -1 when the
+ * kernel has no (valid) kexec timeline to tell.
+ */
+int kexec_generation(void)
+{
+	struct kexec_tl_history *h;
+	char path[PATH_MAX];
+	uint8_t *buf;
+	size_t len;
+	int gen = -1;
+
+	snprintf(path, sizeof(path), "%s/kernel/kexec_timeline", sysfs_dir());
+	if (read_all(path, KHO_PAGE_SIZE, &buf, &len))
+		return -1;
+	h = (struct kexec_tl_history *)buf;
+	if (len >= sizeof(*h) && h->magic == KEXEC_TL_HIST_MAGIC &&
+	    h->version == KEXEC_TL_VERSION && h->gen >= 1)
+		gen = h->gen;
+	free(buf);
+	return gen;
+}
+
+/**
  * cmd_timeline() - khoctl timeline [--points|--json]
  * @argc: argument count
  * @argv: arguments

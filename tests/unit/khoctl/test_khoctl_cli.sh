@@ -839,6 +839,34 @@ t_check() {
 	expect 2
 }
 
+# take --cold-ok: generation 1 (the timeline) is a cold boot, nothing to
+# take; later generations go on to /dev/liveupdate (absent on the host)
+t_take_cold_ok() {
+	mkdir -p "$T/gsys/kernel"
+	python3 - "$T/gsys/kernel/kexec_timeline" 1 <<-'PYEOF'
+	import struct, sys
+	h = struct.pack("<QIII11I", 0x454e494c544f484b, 1, 0, int(sys.argv[2]),
+	                *[0] * 11)
+	open(sys.argv[1], "wb").write(h.ljust(4096, b"\0"))
+	PYEOF
+	KHO_SYSFS=$T/gsys run take state "$T/cold" --cold-ok
+	expect 0 && has "cold boot (no kexec led to this kernel): nothing to take for session state" ||
+		return 1
+	[ ! -e "$T/cold" ] || fail "take made its directory on a cold boot" ||
+		return 1
+	python3 - "$T/gsys/kernel/kexec_timeline" 2 <<-'PYEOF'
+	import struct, sys
+	h = struct.pack("<QIII11I", 0x454e494c544f484b, 1, 0, int(sys.argv[2]),
+	                *[0] * 11)
+	open(sys.argv[1], "wb").write(h.ljust(4096, b"\0"))
+	PYEOF
+	[ -e /dev/liveupdate ] && return 0	# a live update kernel: skip
+	KHO_SYSFS=$T/gsys run take state "$T/cold" --cold-ok
+	expect 1 && grep -q "/dev/liveupdate" "$T/err" || return 1
+	run take a b c --cold-ok
+	expect 2
+}
+
 tests() {
 	t t_help "--help and COMMAND --help print usage, exit 0"
 	t t_usage "usage errors exit 2"
@@ -866,6 +894,7 @@ tests() {
 	t t_status_json "status --json: schema khoctl-status-v1" "$DTC" python3
 	t t_sessions_json "sessions --json: schema khoctl-sessions-v1, escapes, 64-bit tokens" python3
 	t t_timeline_json "timeline --json: schema khoctl-timeline-v1, phases, missing points" python3
+	t t_take_cold_ok "take --cold-ok: nothing to do after a cold boot, an error after a kexec" python3
 	t t_check "check: exit 0/3, holders under systemd, file kinds, incoming, KHO off" "$DTC" python3
 }
 
