@@ -4,6 +4,10 @@
 #   make demo     build everything, boot a KHO kexec chain, print a summary
 #   make demo-vm  a QEMU guest kept running across two host kexecs (khovm)
 #   make demo-arm64  the same chain on arm64 (qemu-system-aarch64)
+#   make demo-debian  a Debian 12 host (systemd 252 as PID 1, our packages)
+#                 keeps files across "systemctl kexec"
+#   make deb      Debian packages in build/deb/: khoctl (man page, systemd
+#                 units) and the kernel with the series; lintian on both
 #   make test     build, run all tests (T=name runs only matching ones);
 #                 the VM kernels build in the background as tests run
 #   make test-debug  every x86 scenario on the KASAN + UBSAN + lockdep
@@ -37,7 +41,7 @@
 B := $(CURDIR)/build
 export B
 
-.PHONY: all deps tree kernel initramfs test test-debug demo demo-vm demo-arm64 bench bench-liveupdate bench-hugetlb bench-reboot bench-reboot-arm64 bench-blackout fuzz fuzz-seeds check series clean distclean
+.PHONY: all deps tree kernel initramfs test test-debug demo demo-vm demo-arm64 demo-debian deb bench bench-liveupdate bench-hugetlb bench-reboot bench-reboot-arm64 bench-blackout fuzz fuzz-seeds check series clean distclean
 
 all: initramfs
 
@@ -78,6 +82,12 @@ demo: kernel
 demo-vm: kernel
 	@scripts/initramfs.sh
 	@python3 tests/vm/demo_vm.py
+
+deb: tree
+	@scripts/deb.sh
+
+demo-debian: kernel
+	@python3 tests/vm/demo_debian.py
 
 demo-arm64: tree
 	@KCONFIG_VARIANT=arm64 scripts/kernel.sh

@@ -9,6 +9,7 @@ PKGS=(build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
       rsync python3 ccache qemu-system-x86 kexec-tools device-tree-compiler
       libfdt-dev clang libclang-rt-14-dev python3-ply python3-git
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
+      dpkg-dev debhelper kmod lintian mmdebstrap e2fsprogs
       "linux-source-6.12")
 
 pin=$(cat "$(dirname "$0")/../linux/SOURCE_VERSION")

@@ -4,7 +4,7 @@
 # the VM kernel in build/linux. The .config is only replaced when its
 # content changes, so rebuilds stay incremental. Uses ccache when present.
 # KCONFIG_VARIANT=kasan adds linux/kho-checks.config and kho-kasan.config,
-# no variant kho-checks.config, nofile kho-checks.config and
+# no variant kho-checks.config and kho-systemd.config, nofile those and
 # kho-nofile.config (the plain kernel but one option: ccache's
 # preprocessor mode serves most of its objects from the plain kernel's,
 # which keeps a cold build short), any other kho-$KCONFIG_VARIANT.config.
@@ -19,9 +19,11 @@ src=$B/linux
 out=$B/kernel${KCONFIG_VARIANT:+-$KCONFIG_VARIANT}
 frags=("$top/linux/kho.config")
 # the plain x86 kernel and the sanitizer one carry the debug checks
+# (and the plain and nofile ones what systemd needs: the Debian scenario)
 case "${KCONFIG_VARIANT:-}" in
-"") frags+=("$top/linux/kho-checks.config") ;;
-kasan|nofile) frags+=("$top/linux/kho-checks.config" "$top/linux/kho-$KCONFIG_VARIANT.config") ;;
+"") frags+=("$top/linux/kho-checks.config" "$top/linux/kho-systemd.config") ;;
+nofile) frags+=("$top/linux/kho-checks.config" "$top/linux/kho-systemd.config" "$top/linux/kho-nofile.config") ;;
+kasan) frags+=("$top/linux/kho-checks.config" "$top/linux/kho-$KCONFIG_VARIANT.config") ;;
 *) frags+=("$top/linux/kho-$KCONFIG_VARIANT.config") ;;
 esac
 cross=() target=bzImage image=arch/x86/boot/bzImage tcc=gcc

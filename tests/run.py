@@ -296,6 +296,11 @@ def main():
         if sc["name"].startswith("upgrade-") and not prev_built:
             prev_built = True
             run_prev(tap)
+        prepare = sc.get("prepare")
+        if prepare and not prepare(tap):
+            tap.result(False, "vm/%s: not run, its preparation failed" %
+                       sc["name"])
+            continue
         run_vm(tap, sc)
     tap.comment("results in %s, %.0fs" % (tap.f.name, time.monotonic() - t0))
     tap.f.write("1..%d\n" % tap.n)

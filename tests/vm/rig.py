@@ -103,11 +103,12 @@ KTAP_SUITE_RE = re.compile(r"^\[\s*[\d.]+\]\s+# Subtest: (\S+)")
 
 def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
         chain_timeout=None, variant=None, qemu_extra=(), expect_gens=None,
-        kunit=False, initrd=None, kernel=None, disk=None):
+        kunit=False, initrd=None, kernel=None, disk=None, rootfs=None):
     """Boot scenario @name for @gens generations and collect its results
     (@initrd, @kernel: another initramfs, kernel than the variant's;
     @disk: MiB of a blank virtio-blk disk, /dev/vda in every generation,
-    made anew for each run)."""
+    made anew for each run; @rootfs: a disk image booted as the root file
+    system instead of the initramfs, /dev/vda, its init PID 1)."""
     suffix = "-" + variant if variant else ""
     arm64 = variant == "arm64"
     kernel = kernel or os.path.join(BUILD, "kernel" + suffix,
@@ -135,8 +136,12 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
         smp = "%d,sockets=%d" % (smp, smp)
     cmd = machine + ["-m", mem, "-smp", str(smp), "-display", "none",
                      "-nodefaults", "-serial", "stdio", "-no-reboot",
-                     "-kernel", kernel, "-initrd", initrd,
-                     "-append", cmdline] + list(qemu_extra)
+                     "-kernel", kernel] + \
+        ([] if rootfs else ["-initrd", initrd]) + \
+        ["-append", cmdline] + list(qemu_extra)
+    if rootfs:
+        cmd += ["-drive", "file=%s,format=raw,if=none,id=vda" % rootfs,
+                "-device", "virtio-blk-pci,drive=vda"]
     if disk:
         image = os.path.join(logdir, name.replace("/", "_") + ".disk")
         with open(image, "wb") as f:

@@ -1195,6 +1195,110 @@ SCENARIOS = [
      "check": expect_hang},
 ]
 
+# ---- the Debian host: systemd as PID 1, our packages, systemctl kexec ----
+
+DEBIAN_ROOTFS = os.path.join(os.environ.get("B", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")),
+    "debian", "rootfs.img")
+
+
+def debian_prepare(tap):
+    """make deb (khoctl and kernel packages, lintian), then the Debian
+    rootfs with them installed (scripts/debian-rootfs.sh): True when
+    the scenario can boot."""
+    import subprocess
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    p = subprocess.run([os.path.join(top, "scripts/deb.sh")],
+                       capture_output=True, text=True)
+    lines = (p.stdout + p.stderr).splitlines()
+    built = [l for l in lines if l.startswith("deb: ") and ".deb" in l and
+             "lintian" not in l]
+    tap.result(len(built) == 2,
+               "deb: make deb builds the khoctl and kernel packages (%s)" %
+               ", ".join(os.path.basename(l.split()[-1]) for l in built),
+               lines[-30:])
+    lint = [l for l in lines if l.startswith("deb: lintian ")]
+    tap.result(p.returncode == 0 and len(lint) == 2,
+               "deb: lintian finds no error in the packages (%s)" %
+               "; ".join(l[len("deb: lintian "):] for l in lint), lines[-30:])
+    if p.returncode:
+        return False
+    p = subprocess.run([os.path.join(top, "scripts/debian-rootfs.sh")],
+                       capture_output=True, text=True)
+    lines = (p.stdout + p.stderr).splitlines()
+    tap.result(p.returncode == 0,
+               "deb: the Debian rootfs with the packages installed by dpkg "
+               "(%s)" % (lines[-1] if lines else "?"), lines[-30:])
+    return p.returncode == 0
+
+
+def debian_json(res):
+    """The JSON the Debian host printed (RIG: JSON genN NAME rc=RC ...),
+    parsed here with Python's json module and checked."""
+    import json
+    seen = {}
+    for line in res.log:
+        i = line.find("RIG: JSON gen")
+        if i < 0:
+            continue
+        f = line[i + len("RIG: JSON "):].split(" ", 3)
+        if len(f) < 4:
+            continue
+        try:
+            seen[(f[0], f[1])] = (f[2], json.loads(f[3]))
+        except ValueError as e:
+            yield (False, "%s: khoctl %s --json is JSON" % (f[0], f[1]),
+                   [str(e), f[3][:1000]])
+    want = {("gen1", "check"), ("gen1", "sessions"), ("gen1", "status"),
+            ("gen2", "timeline"), ("gen2", "sessions"), ("gen2", "check")}
+    yield (want <= set(seen), "the host's khoctl --json outputs captured "
+           "and parsed", ["missing: %s" % sorted(want - set(seen))])
+
+    def get(g, n):
+        return seen.get((g, n), ("rc=?", {}))
+
+    rc, ck = get("gen1", "check")
+    ids = [(p["id"], p["severity"]) for p in ck.get("problems", [])]
+    yield (rc == "rc=3" and ck.get("ok") is False and
+           ("holder-unprotected", "error") in ids and
+           ck.get("outgoing_sessions") == 3,
+           "gen1 check --json under systemd: exit 3, holder-unprotected, "
+           "3 outgoing sessions (%s %s)" % (rc, ids), [str(ck)[:1500]])
+    rc, se = get("gen1", "sessions")
+    names = sorted(x["name"] for x in se.get("outgoing", []))
+    yield (names == ["rig", "victim", "victim2"],
+           "gen1 sessions --json: rig, victim, victim2 outgoing (%s)" % names,
+           [str(se)[:1500]])
+    rc, st = get("gen1", "status")
+    yield (st.get("kho") is True and
+           st.get("incoming", {}).get("state") == "none",
+           "gen1 status --json: KHO on, cold boot", [str(st)[:1500]])
+    rc, se = get("gen2", "sessions")
+    inc = [x["name"] for x in se.get("incoming", [])]
+    yield (not {"victim", "victim2"} & set(inc) and
+           se.get("incoming_records") == "accepted",
+           "gen2 sessions --json: records accepted, no session victim "
+           "(%s)" % inc, [str(se)[:1500]])
+    rc, ck = get("gen2", "check")
+    yield (rc == "rc=0" and ck.get("ok") is True,
+           "gen2 check --json: exit 0 after take (%s)" % rc,
+           [str(ck)[:1500]])
+
+
+DEBIAN = [
+    # a Debian 12 host with systemd 252 as PID 1 and our packages: two
+    # sessions, one held by khoctl-keep@rig ('@' holder, survives
+    # systemd-shutdown), one by a plain service (killed at shutdown);
+    # systemctl kexec; khoctl-take@rig brings every byte back
+    {"name": "debian-systemd-kexec",
+     "prepare": debian_prepare,
+     "run": dict(name="debian@systemd-kexec", gens=2, mem="1G", smp=2,
+                 boot_timeout=300, rootfs=DEBIAN_ROOTFS,
+                 append="root=/dev/vda rw kho=on"),
+     "extra": debian_json},
+]
+
+
 # Scenarios of the list above that hold nothing x86-specific, run on
 # arm64 as well (named "arm64-" + name, after the x86 ones). Not
 # kho-preserve-refusals: QEMU's arm64 virt machine has no hole in RAM.
@@ -1230,7 +1334,8 @@ KASAN_ALSO = ("kho-chain", "liveupdate-contract", "liveupdate-chain",
 def on_kasan(sc):
     """@sc on the sanitizer kernel, or None if it needs another kernel."""
     r = sc["run"]
-    if r.get("variant") or r.get("kernel") or r.get("initrd"):
+    if r.get("variant") or r.get("kernel") or r.get("initrd") or \
+            r.get("rootfs"):
         return None
     bt = r.get("boot_timeout", 120) * 2
     run = dict(r, variant="kasan", boot_timeout=bt,
@@ -1250,3 +1355,4 @@ def debug_scenarios():
 
 
 SCENARIOS += [on_kasan(sc) for sc in SCENARIOS if sc["name"] in KASAN_ALSO]
+SCENARIOS += DEBIAN

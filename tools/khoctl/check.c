@@ -18,7 +18,10 @@
  *   holder-unprotected   PID 1 is systemd and a process holding a session
  *                        does not start its argv[0] with '@', so
  *                        systemd-shutdown kills it before the kexec and
- *                        the session is dropped
+ *                        the session is dropped; or it does, but its unit
+ *                        or its slice conflicts with shutdown.target
+ *                        (default dependencies), so systemctl kexec
+ *                        stops it first (asked of "systemctl show")
  *   holders-unknown      (warning) sessions exist but no process holding
  *                        one was found in /proc
  *   no-kernel-loaded     (warning) no kernel is loaded for kexec yet
@@ -28,13 +31,14 @@
  * a descriptor is, so when there are outgoing sessions every holder is
  * checked, also one holding only an incoming session: a false alarm is
  * possible, a missed loss is not.
- * KHO_PROC=DIR replaces /proc, for tests.
+ * KHO_PROC=DIR replaces /proc and KHO_SYSTEMCTL=PATH systemctl, for tests.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -123,10 +127,96 @@ static bool holds_session(const char *pid)
 	return held;
 }
 
+/*
+ * The cgroup v2 path of process @pid ("/system.slice/NAME.service") into
+ * @cg, and its systemd unit (the last component, a .service or .scope)
+ * into @unit: "" when it has none.
+ */
+static void unit_of(const char *pid, char *cg, size_t cglen, char *unit,
+		    size_t len)
+{
+	char path[PATH_MAX], line[512];
+	const char *u;
+
+	unit[0] = 0;
+	cg[0] = 0;
+	snprintf(path, sizeof(path), "%s/%s/cgroup", proc_dir(), pid);
+	read_word(path, line, sizeof(line));
+	if (strncmp(line, "0::/", 4))
+		return;
+	snprintf(cg, cglen, "%s", line + 3);
+	u = strrchr(line, '/') + 1;
+	if (strlen(u) > 8 && (!strcmp(u + strlen(u) - 8, ".service") ||
+			      (strlen(u) > 6 && !strcmp(u + strlen(u) - 6, ".scope"))))
+		snprintf(unit, len, "%s", u);
+}
+
+/*
+ * Does systemd stop @unit on the way to the kexec? "systemctl show -p
+ * Conflicts --value UNIT" names shutdown.target for a unit with default
+ * dependencies. 1 yes, 0 no, -1 cannot tell (no systemctl).
+ */
+static int stopped_at_shutdown(const char *unit)
+{
+	const char *sc = getenv("KHO_SYSTEMCTL");
+	char cmd[PATH_MAX + 128], out[4096];
+	size_t n;
+	FILE *p;
+
+	if (!sc || !*sc)
+		sc = "systemctl";
+	/* quoted in '': only a quote could break out ("\\x2d" is common) */
+	if (strchr(unit, '\''))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s show -p Conflicts --value '%s' 2>/dev/null",
+		 sc, unit);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	if (pclose(p) || !n)
+		return -1;
+	return strstr(out, "shutdown.target") != NULL;
+}
+
+/*
+ * The first slice on cgroup path @cg that systemd stops on the way to
+ * the kexec, into @slice ("" when none): stopping a slice stops every
+ * unit in it, also one with no default dependencies. A template's own
+ * slice (system-NAME.slice) has default dependencies unless a unit file
+ * says otherwise; system.slice has none.
+ */
+static void slice_stopped(const char *cg, char *slice, size_t len)
+{
+	char comp[256];
+	const char *p = cg, *e;
+	size_t n;
+
+	slice[0] = 0;
+	while (*p == '/')
+		p++;
+	for (; *p; p = *e ? e + 1 : e) {
+		e = strchr(p, '/');
+		if (!e)
+			e = p + strlen(p);
+		n = e - p;
+		if (n < 7 || n >= sizeof(comp) || strncmp(e - 6, ".slice", 6))
+			continue;
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		if (stopped_at_shutdown(comp) == 1) {
+			snprintf(slice, len, "%s", comp);
+			return;
+		}
+	}
+}
+
 /* Every process holding a session: checked against systemd-shutdown */
 static unsigned int check_holders(void)
 {
-	char path[PATH_MAX], comm[64], argv0[256];
+	char path[PATH_MAX], comm[64], argv0[256], unit[256], cg[512];
+	char slice[256];
 	unsigned int holders = 0;
 	bool systemd;
 	struct dirent *e;
@@ -150,8 +240,25 @@ static unsigned int check_holders(void)
 			 e->d_name);
 		read_word(path, argv0, sizeof(argv0));
 		/* PID 1 itself (systemd's own FD store) is never killed */
-		if (!systemd || !strcmp(e->d_name, "1") || argv0[0] == '@')
+		if (!systemd || !strcmp(e->d_name, "1"))
 			continue;
+		if (argv0[0] == '@') {
+			unit_of(e->d_name, cg, sizeof(cg), unit, sizeof(unit));
+			if (!unit[0])
+				continue;
+			if (stopped_at_shutdown(unit) == 1) {
+				problem("holder-unprotected", true,
+					"pid %s (%s) holds a live update session in %s, which systemctl kexec stops before the kexec (it conflicts with shutdown.target): give the unit DefaultDependencies=no",
+					e->d_name, comm, unit);
+				continue;
+			}
+			slice_stopped(cg, slice, sizeof(slice));
+			if (slice[0])
+				problem("holder-unprotected", true,
+					"pid %s (%s) holds a live update session in %s, whose slice %s systemctl kexec stops before the kexec (it conflicts with shutdown.target): give the unit Slice=system.slice",
+					e->d_name, comm, unit, slice);
+			continue;
+		}
 		problem("holder-unprotected", true,
 			"pid %s (%s) holds a live update session, but systemd-shutdown kills it before the kexec and the session is dropped: start it with an argv[0] beginning with '@', in a unit that is not stopped at shutdown",
 			e->d_name, comm);

@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/khoctl-cli-XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
 export ASAN_OPTIONS=exitcode=99:detect_leaks=1
 export UBSAN_OPTIONS=exitcode=99:print_stacktrace=1:halt_on_error=1
-unset KHO_DEBUGFS KHO_SYSFS KHO_PROC
+unset KHO_DEBUGFS KHO_SYSFS KHO_PROC KHO_SYSTEMCTL
 export LC_ALL=C
 
 n=0
@@ -795,11 +795,46 @@ t_check() {
 	json 'j["ok"] is False' \
 		'[p["id"] for p in j["problems"]] == ["holder-unprotected"]' ||
 		return 1
-	# ... unless its argv[0] starts with '@'
+	# ... unless its argv[0] starts with '@' and its unit is not
+	# stopped at shutdown (systemctl show -p Conflicts)
 	fake_proc "$P" systemd
 	holder 40 @khoctl
+	printf '0::/system.slice/khoctl-keep@a.service\n' >"$P/40/cgroup"
+	cat >"$T/systemctl" <<-'SH'
+	#!/bin/sh
+	case "$*" in
+	"show -p Conflicts --value khoctl-keep@a.service") echo ;;
+	"show -p Conflicts --value plain.service") echo "shutdown.target" ;;
+	"show -p Conflicts --value system.slice") echo ;;
+	"show -p Conflicts --value other@a.service") echo ;;
+	"show -p Conflicts --value system-other\x2dkeep.slice") echo "shutdown.target" ;;
+	*) exit 1 ;;
+	esac
+	SH
+	chmod +x "$T/systemctl"
+	export KHO_SYSTEMCTL=$T/systemctl
 	check "$ok"
 	expect 0 || return 1
+	holder 42 @khoctl
+	printf '0::/system.slice/plain.service\n' >"$P/42/cgroup"
+	check "$ok"
+	expect 3 && has "error: holder-unprotected: pid 42 (khoctl) holds a live update session in plain.service, which systemctl kexec stops" ||
+		return 1
+	! grep -q "pid 40 " "$T/out" || fail "the protected holder reported" ||
+		return 1
+	rm -rf "$P/42"
+	# a unit without default dependencies, but in a slice that has them
+	# (a template's own system-NAME.slice): stopping the slice stops it
+	holder 43 @khoctl
+	printf '%s\n' '0::/system.slice/system-other\x2dkeep.slice/other@a.service' \
+		>"$P/43/cgroup"
+	check "$ok"
+	expect 3 && has "error: holder-unprotected: pid 43 (khoctl) holds a live update session in other@a.service, whose slice system-other\\x2dkeep.slice systemctl kexec stops" ||
+		return 1
+	! grep -q "pid 40 " "$T/out" || fail "the protected holder reported" ||
+		return 1
+	rm -rf "$P/43"
+	unset KHO_SYSTEMCTL
 	# no holder found: a warning only
 	fake_proc "$P" systemd
 	check "$ok"
@@ -818,7 +853,8 @@ t_check() {
 		has "error: incoming-unfinished: incoming session lu-in (held): 1 of 2 files never retrieved" &&
 		has "warning: no-kernel-loaded" &&
 		has "check: 3 errors" || return 1
-	grep -q "lu-done" "$T/out" && fail "a finished session reported"
+	! grep -q "lu-done" "$T/out" || fail "a finished session reported" ||
+		return 1
 	cp "$T/check.json" "$T/out"
 	json '[p["id"] for p in j["problems"] if p["severity"] == "error"] == ["incoming-unfinished", "file-type", "file-type"]' \
 		'[p["id"] for p in j["problems"] if p["severity"] == "warning"] == ["no-kernel-loaded"]' ||
