@@ -930,6 +930,11 @@ def liveupdate(arch=""):
            "run": dict(name="kho@%slu-huge" % pre, gens=3, mem="1G",
                        smp=2, append="kho=on rig.lu_huge=1", **var)}
     if not arch:
+        # two NUMA nodes: the restored pages counted on their own node
+        yield {"name": "liveupdate-hugetlb-deferred-numa",
+               "run": dict(name="kho@lu-huge-numa", gens=3, mem="6G",
+                           smp=2, variant="deferred", qemu_extra=NUMA,
+                           boot_timeout=300, append="kho=on rig.lu_huge=1")}
         yield {"name": "liveupdate-hugetlb-1g",
                "run": dict(name="kho@lu-huge-1g", gens=3, mem="8G", smp=2,
                            boot_timeout=300,

@@ -27,6 +27,13 @@
  * is its fourth (Total 4, Free 3). Generation 3 has no pool: the
  * page is surplus, and is freed when the file is closed.
  *
+ * On a NUMA machine (the deferred kernel's two-node scenario) generation 1
+ * runs on CPU 0 (10 kept pages on node 0, 6 on node 1) and generation 2
+ * boots with hugepages=0:6,1:14: 4 kept pages of node 0 take the place
+ * of free pages of node 1. Each counter check also adds up the nodes'
+ * counters, and after FINISH each node's pages in use (or surplus) must
+ * be the kept pages on that node.
+ *
  * rig.lu_huge=3: the same 1 GiB memfd with hugetlb_cma=1G in every
  * generation and no boot-time pool. With KHO the CMA area is reserved
  * after early boot, outside scratch and outside the kept page (which
@@ -38,6 +45,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -118,14 +126,134 @@ static void counters(long v[4])
 	v[3] = counter("surplus_hugepages");
 }
 
+#define MAX_NODES	8
+
+/* node @nid's counter @name, or -1 (no such node) */
+static long node_counter(int nid, const char *name)
+{
+	char path[160], buf[32];
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/%s/%s", nid, c->dir,
+		 name);
+	if (rig_read_file(path, buf, sizeof(buf) - 1) < 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/* the per-node counters: total, free, surplus; the number of nodes */
+static int node_counters(long v[MAX_NODES][3])
+{
+	int n;
+
+	for (n = 0; n < MAX_NODES; n++) {
+		v[n][0] = node_counter(n, "nr_hugepages");
+		v[n][1] = node_counter(n, "free_hugepages");
+		v[n][2] = node_counter(n, "surplus_hugepages");
+		if (v[n][0] < 0)
+			break;
+	}
+	return n;
+}
+
 static void tap_counters(const char *when, long t, long f, long r, long s)
 {
-	long v[4];
+	long v[4], nv[MAX_NODES][3], sum[3] = { 0, 0, 0 };
+	int n, nodes = node_counters(nv), k;
 
 	counters(v);
 	rig_tap(v[0] == t && v[1] == f && v[2] == r && v[3] == s,
 		"lu_huge: %s pool %s: total %ld free %ld reserved %ld surplus %ld (want %ld %ld %ld %ld)",
 		c->what, when, v[0], v[1], v[2], v[3], t, f, r, s);
+	if (nodes < 2)
+		return;
+	for (n = 0; n < nodes; n++)
+		for (k = 0; k < 3; k++)
+			sum[k] += nv[n][k];
+	rig_tap(sum[0] == v[0] && sum[1] == v[1] && sum[2] == v[3],
+		"lu_huge: %s pool %s: the %d nodes' counters add up (total %ld free %ld surplus %ld)",
+		c->what, when, nodes, sum[0], sum[1], sum[2]);
+}
+
+/* node of @pfn from /proc/zoneinfo's zone spans, or -1 */
+static int pfn_node(uint64_t pfn)
+{
+	static char zi[1 << 16];
+	unsigned long start = 0, spanned = 0;
+	char *l, *z;
+	int nid = -1, node, fd = open("/proc/zoneinfo", O_RDONLY);
+	size_t len = 0;
+	ssize_t r = 1;
+
+	if (fd < 0)
+		return -1;
+	while (r > 0 && len < sizeof(zi) - 1) {
+		r = read(fd, zi + len, sizeof(zi) - 1 - len);
+		len += r > 0 ? r : 0;
+	}
+	close(fd);
+	zi[len] = 0;
+	for (l = zi; (l = strstr(l, "Node ")); l++) {
+		if (sscanf(l, "Node %d,", &node) != 1)
+			continue;
+		z = strstr(l, "spanned");
+		if (!z || sscanf(z, "spanned %lu", &spanned) != 1)
+			continue;
+		z = strstr(l, "start_pfn:");
+		if (!z || sscanf(z, "start_pfn: %lu", &start) != 1)
+			continue;
+		if (spanned && pfn >= start && pfn < start + spanned)
+			nid = node;
+	}
+	return nid;
+}
+
+/*
+ * On a NUMA machine, when the kept memfd's written pages are all the
+ * pool has in use: each node counts in use exactly the kept pages that
+ * are on it (the restored pages are hugetlb pages of their own node),
+ * as surplus pages when @surplus.
+ */
+static void tap_nodes(int fd, int gen, int surplus)
+{
+	long nv[MAX_NODES][3], on[MAX_NODES] = { 0 };
+	int nodes = node_counters(nv), pm, p, n, ok = 1, nid;
+	char got[96] = "", *g = got;
+	uint8_t *m;
+	uint64_t v;
+
+	if (nodes < 2)
+		return;
+	pm = open("/proc/self/pagemap", O_RDONLY);
+	m = mmap(NULL, c->pages * c->hp, PROT_READ, MAP_SHARED | MAP_NORESERVE,
+		 fd, 0);
+	for (p = 0; pm >= 0 && m != MAP_FAILED && p < c->pages; p++) {
+		if (!filled(p, gen))
+			continue;
+		(void)*(volatile uint8_t *)(m + p * c->hp);
+		if (pread(pm, &v, 8, (uintptr_t)(m + p * c->hp) / 4096 * 8) != 8 ||
+		    !(v >> 63))
+			break;
+		nid = pfn_node(v & ((1ULL << 55) - 1));
+		if (nid < 0 || nid >= nodes)
+			break;
+		on[nid]++;
+	}
+	if (p < c->pages)
+		ok = 0;
+	if (m != MAP_FAILED)
+		munmap(m, c->pages * c->hp);
+	if (pm >= 0)
+		close(pm);
+	for (n = 0; n < nodes; n++) {
+		long used = surplus ? nv[n][2] : nv[n][0] - nv[n][1];
+
+		ok &= used == on[n] && (!surplus || nv[n][1] == 0);
+		g += snprintf(g, got + sizeof(got) - g, "%snode %d: %ld of %ld",
+			      n ? ", " : "", n, used, on[n]);
+	}
+	rig_tap(ok, "lu_huge: %s pages in use per node are the kept pages on it, %s (%s)",
+		c->what, surplus ? "as surplus" : "in the pool", got);
 }
 
 /* write the pattern of @token into huge page @p, through a mapping */
@@ -371,9 +499,9 @@ static void cma_check(int fd)
 
 static void gen1(int dev)
 {
-	char n[16], path[128];
-	int fd, drop = -1;
-	long v[4];
+	long v[4], nv[MAX_NODES][3];
+	int fd, drop = -1, numa = node_counters(nv) >= 2 && c->drop;
+	char n[32], path[128];
 
 	snprintf(n, sizeof(n), "%d", c->pool);
 	if (counter("nr_hugepages") < 0) {
@@ -389,6 +517,15 @@ static void gen1(int dev)
 		c->pool, c->what, v[0]);
 	if (c->cma)
 		cma_check(-1);
+	if (numa) {
+		/* on CPU 0: node 0 gives the first 10 pages, node 1 the rest */
+		cpu_set_t cpu;
+
+		CPU_ZERO(&cpu);
+		CPU_SET(0, &cpu);
+		if (sched_setaffinity(0, sizeof(cpu), &cpu))
+			rig_tap(0, "lu_huge: run on CPU 0: %s", strerror(errno));
+	}
 	fd = make("lu-huge", c->pages, H_TOKEN, H_SEALS);
 	if (c->drop)
 		drop = make("lu-huge-drop", c->drop, D_TOKEN, 0);
@@ -405,6 +542,12 @@ static void gen1(int dev)
 	if (c->hp > (2UL << 20))
 		rig_next_set("hugepagesz", "1G");
 	snprintf(n, sizeof(n), "%d", c->pool2);
+	/*
+	 * Two nodes: node 0 gets fewer pool pages than it has kept pages,
+	 * so some take the place of node 1's free pages.
+	 */
+	if (numa)
+		snprintf(n, sizeof(n), "0:6,1:%d", c->pool2 - 6);
 	rig_next_set("hugepages", n);
 }
 
@@ -499,6 +642,7 @@ static void gen2(int dev)
 			     pool - want, 0, 0);
 	else
 		tap_counters("after FINISH", want, 0, 0, want);
+	tap_nodes(fd, rig.gen, !pool);
 	if (last) {
 		close(fd);
 		tap_counters("after the memfd is closed", pool, pool, 0, 0);

@@ -38,12 +38,13 @@
  * that file with one line, its memory released as on a cold boot. At
  * late_initcall it takes every huge page back and makes it a hugetlb
  * page of its hstate on its node (hugetlb_adopt_kept()): in the place
- * of a free pool page, which goes back to the buddy allocator, so
- * HugePages_Total stays what the pool was and HugePages_Free is a page
- * fewer, as after a fault; a node with no free page to spare counts it
- * as surplus. RETRIEVE_FD makes a new hugetlb memfd of the same page
- * size, size, position, seals, mode and name, with the very same huge
- * pages in its page cache, recorded in its reservation map as faulted
+ * of a free pool page of its node, or of another node when its own has
+ * none, which goes back to the buddy allocator, so HugePages_Total stays
+ * what the pool was and HugePages_Free is a page fewer, as after a
+ * fault; with no free page to spare anywhere it is a surplus page.
+ * RETRIEVE_FD makes a new hugetlb memfd of the same page size, size,
+ * position, seals, mode and name, with the very same huge pages in its
+ * page cache, recorded in its reservation map as faulted
  * pages are. Closing it, or FINISH of a session without RETRIEVE_FD,
  * frees the pages as any hugetlb page is freed: back to the pool, or
  * to the buddy allocator for surplus ones.
