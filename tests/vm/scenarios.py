@@ -277,6 +277,53 @@ def by_generation(res):
     return gens
 
 
+ADOPT_RE = re.compile(r"HugeTLB: (\d+) kept (\S+ \S+) pages adopted: (\d+) into "
+                      r"the pool's room, (\d+) in place of free pool pages, "
+                      r"(\d+) surplus")
+ROOM_RE = re.compile(r"HugeTLB: (\d+) of (\d+) boot-time (\S+ \S+) pages left "
+                     r"to the pages the last kernel kept")
+
+
+def hugetlb_room(replaced=0):
+    """Generation 2 boots with a pool (hugepages=) while huge pages are
+    kept: the pool leaves room for them (one line), and they are adopted
+    into that room, @replaced of them (those a node's share had no room
+    for) in place of a free pool page that is then freed, none surplus:
+    no pool page is taken at boot only to be freed again."""
+    def check(res):
+        gens = by_generation(res)
+        g2 = gens[1] if len(gens) > 1 else []
+        room = [m for m in map(ROOM_RE.search, g2) if m]
+        adopt = [m for m in map(ADOPT_RE.search, g2) if m]
+        yield (bool(room) and int(room[0].group(1)) > 0,
+               "gen2: the boot-time pool left room for the kept huge pages: %s"
+               % (room[0].group(0) if room else "no such line"),
+               g2[-30:] if not room else [])
+        ok = len(adopt) == 1 and int(adopt[0].group(4)) == replaced and \
+            int(adopt[0].group(5)) == 0 and \
+            int(adopt[0].group(3)) + replaced == int(adopt[0].group(1))
+        yield (ok, "gen2: kept huge pages adopted into the room, %d in place "
+               "of free pool pages, none surplus: %s" %
+               (replaced, adopt[0].group(0) if adopt else "no such line"),
+               [] if ok else [m.group(0) for m in adopt] + g2[-30:])
+    return check
+
+
+TOPUP_RE = re.compile(r"HugeTLB: (\d+) \S+ \S+ pages of room no kept page took: "
+                      r"the pool has (\d+)")
+
+
+def hugetlb_topup(res):
+    """A kept huge page lost with its damaged record: the room the boot-time
+    pool left for it is taken after late_initcall (one line)."""
+    gens = by_generation(res)
+    g2 = gens[1] if len(gens) > 1 else []
+    m = [m for m in map(TOPUP_RE.search, g2) if m]
+    yield (len(m) == 1 and m[0].group(1) == "1" and m[0].group(2) == "8",
+           "gen2: the room of the lost huge page taken after late_initcall: %s"
+           % (m[0].group(0) if m else "no such line"), g2[-30:] if not m else [])
+
+
 def same_hash_tables(res):
     """System hash tables are sized from RAM, not from scratch: every
     generation booted by a handover sizes them as the cold boot did."""
@@ -879,8 +926,12 @@ def liveupdate(arch=""):
                                mem="512M", smp=2,
                                append="kho=on panic_on_warn=1 "
                                "rig.lu_damage=" + what),
-                   "extra": log_has(lost + why,
-                                    "damaged memfd records refused", 2, n)}
+                   "extra": both(log_has(lost + why,
+                                         "damaged memfd records refused",
+                                         2, n),
+                                 hugetlb_topup) if what == "hugetlb" else
+                   log_has(lost + why, "damaged memfd records refused", 2,
+                           n)}
     # a kept memfd half in swap, half paged out and in during
     # PRESERVE_FD: every page kept (the x86 test kernel has swap)
     if not arch:
@@ -928,18 +979,21 @@ def liveupdate(arch=""):
     # boots generation 2 with a pool of half its RAM (tools/init/lu_huge.c)
     yield {"name": pre + "liveupdate-hugetlb",
            "run": dict(name="kho@%slu-huge" % pre, gens=3, mem="1G",
-                       smp=2, append="kho=on rig.lu_huge=1", **var)}
+                       smp=2, append="kho=on rig.lu_huge=1", **var),
+           "extra": hugetlb_room()}
     if not arch:
         # two NUMA nodes: the restored pages counted on their own node
         yield {"name": "liveupdate-hugetlb-deferred-numa",
                "run": dict(name="kho@lu-huge-numa", gens=3, mem="6G",
                            smp=2, variant="deferred", qemu_extra=NUMA,
-                           boot_timeout=300, append="kho=on rig.lu_huge=1")}
+                           boot_timeout=300, append="kho=on rig.lu_huge=1"),
+               "extra": hugetlb_room(4)}
         yield {"name": "liveupdate-hugetlb-1g",
                "run": dict(name="kho@lu-huge-1g", gens=3, mem="8G", smp=2,
                            boot_timeout=300,
                            append="kho=on test_kho.size=0 rig.lu_huge=2",
-                           qemu_extra=("-cpu", "qemu64,+pdpe1gb"))}
+                           qemu_extra=("-cpu", "qemu64,+pdpe1gb")),
+               "extra": hugetlb_room()}
         # hugetlb_cma=: the CMA area reserved after early boot, never in
         # scratch or over the kept 1 GiB page
         yield {"name": "liveupdate-hugetlb-cma",

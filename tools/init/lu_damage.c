@@ -15,7 +15,10 @@
  *           (dmg-targetp), a mode bit over 07777 (dmg-targetm)
  *   hugetlb every memfd a hugetlb one of one 2 MiB page (a pool of 8 in
  *           generation 1); the target's entry names the next huge page,
- *           maybe another file's: only the checksum shows it
+ *           maybe another file's: only the checksum shows it.
+ *           Generation 2 boots with hugepages=8: the pool left room for
+ *           the 3 kept pages, the lost one's room is taken after
+ *           late_initcall, so the pool has its 8 pages
  * Generation 2: every target is lost (RETRIEVE_FD: ENOENT), the healthy
  * memfd of the same session and dmg-other have every byte.
  */
@@ -23,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -113,6 +117,8 @@ static void damage_gen1(int dev, const char *what,
 	r = r ?: rig_write_file(CORRUPT, how);
 	rig_tap(!r, "lu_damage: the freeze will damage the targets' records (%s)",
 		how);
+	if (huge)
+		rig_next_set("hugepages", "8");
 	lu_hold(s);
 	lu_hold(o);
 }
@@ -122,8 +128,15 @@ static void damage_gen2(int dev, const char *const *targets)
 	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "dmg");
 	int o = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION,
 			       "dmg-other");
+	char pool[16] = "";
 	int i, fd;
 
+	if (huge) {
+		rig_read_file(D_POOL, pool, sizeof(pool) - 1);
+		rig_tap(atoi(pool) == 8,
+			"lu_damage: a pool of %d huge pages, as hugepages=8 asked for, a lost kept page's room made up for",
+			atoi(pool));
+	}
 	rig_tap(s >= 0 && o >= 0,
 		"lu_damage: both sessions retrieved: a lost memfd does not take its session");
 	if (s < 0 || o < 0)

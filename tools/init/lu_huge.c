@@ -9,8 +9,9 @@
  * 12345, and a second one of 2 pages ("drop"); both are preserved. While
  * kept, a fault on a hole gets SIGBUS and ftruncate(), fallocate() and a
  * hole punch fail with EBUSY. Generation 2 boots with hugepages=20: the
- * kept pages take the place of free pool pages (Total 20, Free 4, no
- * surplus) before anything is retrieved. The first memfd comes back with
+ * pool leaves room for the 16 kept pages, which fill it (Total 20, Free
+ * 4, no surplus; the kernel's lines checked by tests/vm/scenarios.py)
+ * before anything is retrieved. The first memfd comes back with
  * the same size, position, seals and bytes, its holes still holes, in
  * the very same physical pages (a hash of the PFNs from pagemap), mapped
  * by 2 MiB page table entries (smaps' KernelPageSize); FINISH without
@@ -23,16 +24,18 @@
  * the first written, the second a hole, kept through both kexecs.
  * Generation 2 boots with hugepagesz=1G hugepages=4, half of its RAM:
  * with KHO the boot-time gigantic pool is taken after early boot,
- * outside scratch and around the kept page; it gets 3, and the kept page
- * is its fourth (Total 4, Free 3). Generation 3 has no pool: the
- * page is surplus, and is freed when the file is closed.
+ * outside scratch and around the kept page; it takes 3, leaving room
+ * for the kept page, which is its fourth (Total 4, Free 3). Generation
+ * 3 has no pool: the page is surplus, and is freed when the file is
+ * closed.
  *
  * On a NUMA machine (the deferred kernel's two-node scenario) generation 1
  * runs on CPU 0 (10 kept pages on node 0, 6 on node 1) and generation 2
- * boots with hugepages=0:6,1:14: 4 kept pages of node 0 take the place
- * of free pages of node 1. Each counter check also adds up the nodes'
- * counters, and after FINISH each node's pages in use (or surplus) must
- * be the kept pages on that node.
+ * boots with hugepages=0:6,1:14: each node leaves room for its kept
+ * pages up to its share (6 and 6), and the 4 kept pages of node 0
+ * beyond it take the place of free pages of node 1. Each counter check
+ * also adds up the nodes' counters, and after FINISH each node's pages
+ * in use (or surplus) must be the kept pages on that node.
  *
  * rig.lu_huge=3: the same 1 GiB memfd with hugetlb_cma=1G in every
  * generation and no boot-time pool. With KHO the CMA area is reserved
@@ -601,8 +604,9 @@ static void gen2(int dev)
 		 * last kernel kept (records, this kernel's own segments)
 		 * takes one out, and so does the kept page itself. In this
 		 * 8 GiB guest only 3 of the 4 asked for are free then
-		 * (scratch sits in two of the others): the kept page, when
-		 * adopted, is the fourth page of the pool.
+		 * (scratch sits in two of the others), and the pool leaves
+		 * room for the kept page anyway: when adopted, it is the
+		 * fourth page of the pool.
 		 */
 		long got = counter("nr_hugepages");
 

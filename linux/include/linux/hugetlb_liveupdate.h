@@ -28,10 +28,16 @@ bool hugetlb_is_kept(struct address_space *mapping);
 struct folio *hugetlb_adopt_kept(struct hstate *h, struct page *page);
 int hugetlb_add_kept(struct address_space *mapping, struct folio *folio,
 		     pgoff_t index);
+unsigned long hugetlb_lu_kept(struct hstate *h, int nid);
 #else
 static inline bool hugetlb_is_kept(struct address_space *mapping)
 {
 	return false;
+}
+
+static inline unsigned long hugetlb_lu_kept(struct hstate *h, int nid)
+{
+	return 0;
 }
 #endif
 

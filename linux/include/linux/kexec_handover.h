@@ -126,6 +126,7 @@ struct folio *kho_restore_folio(phys_addr_t phys);
 unsigned long kho_restore_folios(const phys_addr_t *phys, unsigned long nr,
 				 struct folio **folios);
 struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr);
+struct page *kho_restore_compound(phys_addr_t phys, unsigned int order);
 bool kho_is_incoming_preserved(unsigned long pfn);
 int kho_preserve_folio(struct folio *folio);
 int kho_unpreserve_folio(struct folio *folio);
@@ -323,6 +324,12 @@ static inline unsigned long kho_restore_folios(const phys_addr_t *phys,
 
 static inline struct page *kho_restore_pages(phys_addr_t phys,
 					     unsigned long nr)
+{
+	return NULL;
+}
+
+static inline struct page *kho_restore_compound(phys_addr_t phys,
+						unsigned int order)
 {
 	return NULL;
 }

@@ -757,6 +757,39 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr)
 EXPORT_SYMBOL_GPL(kho_restore_pages);
 
 /**
+ * kho_restore_compound() - take back one preserved block as a compound page
+ * @phys: its physical address, aligned to @order
+ * @order: the order it was preserved with, at most %MAX_PAGE_ORDER
+ *
+ * kho_restore_pages() of the 1 << @order pages of one block, but they come
+ * back as one compound page, made in the same pass that takes them back:
+ * for a caller that makes a large folio of them (a 2 MiB hugetlb page),
+ * which would otherwise walk their struct pages twice more. Nothing is
+ * taken unless a block of exactly @order is preserved at @phys.
+ *
+ * Return: the head page, with a reference count of one, or NULL.
+ */
+struct page *kho_restore_compound(phys_addr_t phys, unsigned int order)
+{
+	unsigned long pfn = PHYS_PFN(phys), start;
+	struct managed_count m = { };
+
+	if (!PAGE_ALIGNED(phys) || order > MAX_PAGE_ORDER ||
+	    !IS_ALIGNED(pfn, 1UL << order) || !restore_begin())
+		return NULL;
+	if (kho_tracker_lookup(&kho_in.tracker, pfn, &start) != order ||
+	    start != pfn || kho_tracker_clear(&kho_in.tracker, pfn, order)) {
+		restore_end();
+		return NULL;
+	}
+	restore_end();
+	restore_block(pfn_to_page(pfn), order, true, &m);
+	managed_flush(&m);
+	return pfn_to_page(pfn);
+}
+EXPORT_SYMBOL_GPL(kho_restore_compound);
+
+/**
  * kho_is_incoming_preserved() - is a pfn preserved and not yet restored
  * @pfn: the pfn
  *

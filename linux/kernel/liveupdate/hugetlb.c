@@ -36,12 +36,19 @@
  * aligned to the page size, and the checksum over the entry pages and
  * the header, before any page of it is claimed); one bad record loses
  * that file with one line, its memory released as on a cold boot. At
- * late_initcall it takes every huge page back and makes it a hugetlb
- * page of its hstate on its node (hugetlb_adopt_kept()): in the place
- * of a free pool page of its node, or of another node when its own has
- * none, which goes back to the buddy allocator, so HugePages_Total stays
- * what the pool was and HugePages_Free is a page fewer, as after a
- * fault; with no free page to spare anywhere it is a surplus page.
+ * late_initcall it takes every huge page back, as one compound page
+ * when it is one KHO block (2 MiB; kho_restore_compound()), and makes it
+ * a hugetlb page of its hstate on its node (hugetlb_adopt_kept()).
+ *
+ * The outgoing kernel also keeps the "hugetlb-kept" blob: its kept huge
+ * pages counted by size and node, updated at each PRESERVE_FD and
+ * unpreserve. The next kernel's boot-time pool reads it
+ * (hugetlb_lu_kept()) and leaves room for that many pages, which the
+ * kept pages then fill; only a kept page with no room (a node's share
+ * of a per-node pool was smaller) takes the place of a free pool page,
+ * which goes back to the buddy allocator. Either way HugePages_Total is
+ * what the pool was asked for and HugePages_Free a page fewer, as after
+ * a fault; with no free page to spare anywhere it is a surplus page.
  * RETRIEVE_FD makes a new hugetlb memfd of the same page size, size,
  * position, seals, mode and name, with the very same huge pages in its
  * page cache, recorded in its reservation map as faulted
@@ -152,6 +159,135 @@ struct hugefd_state {
 
 /* outgoing files by their header's physical address */
 static DEFINE_XARRAY(hugefd_out);
+
+#define HUGEFD_KEPT_NODE	"hugetlb-kept"
+#define HUGEFD_KEPT_MAGIC	0x5450454b45475548ULL	/* "HUGEKEPT" */
+#define HUGEFD_KEPT_VERSION	1
+
+/**
+ * struct hugefd_kept_entry - kept huge pages of one size on one node
+ * @shift: log2 of the huge page size
+ * @nid: the node
+ * @count: how many
+ */
+struct hugefd_kept_entry {
+	__le32 shift;
+	__le32 nid;
+	__le64 count;
+};
+
+#define HUGEFD_KEPT_MAX	((PAGE_SIZE - 16) / sizeof(struct hugefd_kept_entry))
+
+/**
+ * struct hugefd_kept - the "hugetlb-kept" blob: every kept huge page,
+ *	counted by size and node, for the next kernel's boot-time pool
+ * @magic: %HUGEFD_KEPT_MAGIC
+ * @version: %HUGEFD_KEPT_VERSION
+ * @nr: entries used
+ * @entry: the counts; a size and node not listed has none (or did not
+ *	fit: the count is a hint, see hugetlb_lu_kept())
+ */
+struct hugefd_kept {
+	__le64 magic;
+	__le32 version;
+	__le32 nr;
+	struct hugefd_kept_entry entry[HUGEFD_KEPT_MAX];
+};
+
+/*
+ * outgoing: the counts, updated as files are kept and let go; NULL
+ * without KHO (or if the blob could not be added: the next kernel's pool
+ * then leaves no room, and kept pages replace free pool pages)
+ */
+static struct hugefd_kept *kept_out;
+static DEFINE_MUTEX(kept_lock);
+
+/* Count @st's huge pages in (@add) or out of the "hugetlb-kept" blob. */
+static void kept_count(struct hugefd_state *st, bool add)
+{
+	u32 shift = huge_page_shift(st->h), n, k;
+	struct hugefd_kept_entry *e;
+	unsigned long i;
+
+	mutex_lock(&kept_lock);
+	for (i = 0; kept_out && i < st->nr; i++) {
+		u32 nid = folio_nid(st->folios[i]);
+
+		n = le32_to_cpu(kept_out->nr);
+		for (k = 0, e = kept_out->entry; k < n; k++, e++)
+			if (le32_to_cpu(e->shift) == shift &&
+			    le32_to_cpu(e->nid) == nid)
+				break;
+		if (k == n) {
+			if (!add || n == HUGEFD_KEPT_MAX)
+				continue;
+			e->shift = cpu_to_le32(shift);
+			e->nid = cpu_to_le32(nid);
+			e->count = 0;
+			kept_out->nr = cpu_to_le32(n + 1);
+		}
+		if (add)
+			le64_add_cpu(&e->count, 1);
+		else if (e->count)
+			le64_add_cpu(&e->count, -1);
+	}
+	mutex_unlock(&kept_lock);
+}
+
+/* incoming: the previous kernel's counts, read at the first call */
+static struct hugefd_kept_entry kept_in[HUGEFD_KEPT_MAX] __initdata;
+static u32 kept_in_nr __initdata;
+static bool kept_in_read __initdata;
+
+static void __init kept_read(void)
+{
+	struct hugefd_kept *k;
+	phys_addr_t phys;
+	u64 size;
+
+	kept_in_read = true;
+	if (kho_retrieve_subtree(HUGEFD_KEPT_NODE, &phys, &size))
+		return;
+	k = size == PAGE_SIZE ? lu_restore_preserved(phys) : NULL;
+	if (k && le64_to_cpu(k->magic) == HUGEFD_KEPT_MAGIC &&
+	    le32_to_cpu(k->version) == HUGEFD_KEPT_VERSION &&
+	    le32_to_cpu(k->nr) <= HUGEFD_KEPT_MAX) {
+		kept_in_nr = le32_to_cpu(k->nr);
+		memcpy(kept_in, k->entry, kept_in_nr * sizeof(*kept_in));
+	} else {
+		pr_err("kept page counts refused: bad record; the boot-time pool makes no room for kept pages\n");
+	}
+	if (k)
+		folio_put(virt_to_folio(k));
+}
+
+/**
+ * hugetlb_lu_kept() - huge pages the last kernel kept on a node
+ * @h: their hstate
+ * @nid: the node
+ *
+ * From the previous kernel's "hugetlb-kept" blob (checked and given back
+ * at the first call): how many huge pages of @h's size it kept on @nid,
+ * so that the boot-time pool can leave room for them instead of taking
+ * pages they would then replace. A hint: the records of the files decide
+ * what comes back, and hugetlb makes up for room left to pages that do
+ * not. Call from hugetlb_init, before late_initcall.
+ *
+ * Return: the count; 0 without a handover or with a bad blob.
+ */
+unsigned long __init hugetlb_lu_kept(struct hstate *h, int nid)
+{
+	unsigned long sum = 0;
+	u32 k;
+
+	if (!kept_in_read)
+		kept_read();
+	for (k = 0; k < kept_in_nr; k++)
+		if (le32_to_cpu(kept_in[k].shift) == huge_page_shift(h) &&
+		    le32_to_cpu(kept_in[k].nid) == nid)
+			sum += le64_to_cpu(kept_in[k].count);
+	return sum;
+}
 
 static bool hugefd_can_preserve(struct file *file)
 {
@@ -312,6 +448,7 @@ static int hugefd_preserve(struct file *file, u64 *data)
 	if (err)
 		goto fail;
 	inode_unlock(inode);
+	kept_count(st, true);
 	return 0;
 fail:
 	hugetlb_set_kept(mapping, false);
@@ -327,6 +464,7 @@ static void hugefd_unpreserve(struct file *file, u64 data)
 
 	if (WARN_ON(!st))
 		return;
+	kept_count(st, false);
 	inode_lock(inode);
 	hugetlb_set_kept(inode->i_mapping, false);
 	inode_unlock(inode);
@@ -400,7 +538,11 @@ static const char *restore_entry_page(struct hugefd_state *st,
 		if (index < *min || index >= end ||
 		    !IS_ALIGNED(phys, huge_page_size(st->h)))
 			return "bad entry";
-		page = kho_restore_pages(phys, nr);
+		/* a 2 MiB page is one block: back as a compound page at once */
+		if (huge_page_order(st->h) <= MAX_PAGE_ORDER)
+			page = kho_restore_compound(phys, huge_page_order(st->h));
+		else
+			page = kho_restore_pages(phys, nr);
 		if (!page)
 			return "huge page not preserved";
 		st->folios[st->nr] = hugetlb_adopt_kept(st->h, page);
@@ -574,8 +716,36 @@ static struct liveupdate_file_handler hugefd_handler = {
 	.ops = &hugefd_ops,
 };
 
+/*
+ * The "hugetlb-kept" blob, added once at boot (not at PRESERVE_FD, which
+ * runs under the session lock the reboot's freeze takes after the state
+ * tree's), and the last kernel's one read and given back before KHO
+ * releases what nobody restored, when no boot-time pool asked for it.
+ */
 static int __init hugefd_lu_init(void)
 {
+	if (kho_is_enabled()) {
+		kept_out = lu_alloc_preserved();
+		if (kept_out) {
+			kept_out->magic = cpu_to_le64(HUGEFD_KEPT_MAGIC);
+			kept_out->version = cpu_to_le32(HUGEFD_KEPT_VERSION);
+			if (kho_add_subtree(HUGEFD_KEPT_NODE, kept_out,
+					    PAGE_SIZE)) {
+				lu_free_preserved(kept_out);
+				kept_out = NULL;
+			}
+		}
+		if (!kept_out)
+			pr_warn("cannot hand over the kept page counts: the next kernel's pool leaves no room for kept pages\n");
+	}
 	return liveupdate_register_file_handler(&hugefd_handler);
 }
 fs_initcall(hugefd_lu_init);
+
+static int __init hugefd_kept_in_done(void)
+{
+	if (!kept_in_read)
+		kept_read();
+	return 0;
+}
+late_initcall(hugefd_kept_in_done);
