@@ -828,6 +828,9 @@ LU_CORRUPTIONS = [
     ("version", "session records refused: unknown format"),
     ("session", "session 1 refused: bad number of files"),
     ("pointer", "session 1 refused: file page not preserved"),
+    # the pointer names the next session's memfd header, a preserved page:
+    # refused before it is taken, that memfd intact
+    ("record", "session 1 refused: bad file page"),
 ]
 
 

@@ -19,8 +19,9 @@
  *              kexec (rig.lu_sessions=, rig.lu_files= change the counts)
  *   corrupt    gen 1 preserves two sessions and damages the records with
  *              debugfs liveupdate/corrupt (rig.lu_corrupt=version|session|
- *              pointer); gen 2 must refuse what was damaged and keep the
- *              rest; gen 2 preserves again and gen 3 gets it (cold-boot
+ *              pointer|record: a file page pointer to kernel image memory,
+ *              or to lu-c2's memfd header); gen 2 must refuse what was
+ *              damaged and keep the rest; gen 2 preserves again and gen 3 gets it (cold-boot
  *              semantics, then a clean handover)
  *   khoctl     gen 1: khoctl keep NAME FILE... (it daemonizes holding the
  *              session); gen 2, with debugfs unmounted: khoctl sessions,

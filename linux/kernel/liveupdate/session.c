@@ -562,6 +562,11 @@ static void debug_delay(void)
 #endif
 }
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG
+/* kernel image memory, never preserved: where "pointer" points */
+static u8 lu_debug_unkept[PAGE_SIZE] __aligned(PAGE_SIZE);
+#endif
+
 static void debug_corrupt(void)
 {
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
@@ -573,7 +578,18 @@ static void debug_corrupt(void)
 	if (!strcmp(lu_debug_corrupt, "session") && s)
 		s->page->nr_files = cpu_to_le32(LU_MAX_FILES + 1);
 	if (!strcmp(lu_debug_corrupt, "pointer") && s)
-		s->page->more = cpu_to_le64(virt_to_phys(lu_hdr) + PAGE_SIZE);
+		s->page->more = cpu_to_le64(__pa_symbol(lu_debug_unkept));
+	/* the first file page: the next session's first record, preserved */
+	if (!strcmp(lu_debug_corrupt, "record") && s &&
+	    !list_is_last(&s->list, &lu_out)) {
+		struct lu_session *n = list_next_entry(s, list);
+		struct lu_file *f = list_first_entry_or_null(&n->files,
+							     struct lu_file,
+							     list);
+
+		if (f)
+			s->page->more = cpu_to_le64(f->data);
+	}
 	if (lu_debug_corrupt[0])
 		pr_warn("debug: session records corrupted: %s\n",
 			lu_debug_corrupt);
@@ -656,6 +672,30 @@ static void put_page_va(void *va)
  * One session record: restore its files. Returns NULL or why the
  * session is refused (its files restored so far are dropped).
  */
+/*
+ * A session's next file page: checked where it lies before it is taken,
+ * so a damaged pointer to another record's page (its pad, zero in every
+ * version of a file page, is not) claims nothing of that record.
+ */
+static struct lu_file_page *restore_file_page(u64 phys, const char **why)
+{
+	struct lu_file_page *fp;
+
+	*why = "file page not preserved";
+	if (!phys || !PAGE_ALIGNED(phys) || !pfn_valid(PHYS_PFN(phys)) ||
+	    !kho_is_incoming_preserved(PHYS_PFN(phys)))
+		return NULL;
+	fp = phys_to_virt(phys);
+	if (fp->pad) {
+		*why = "bad file page";
+		return NULL;
+	}
+	fp = restore_page(phys);
+	if (fp)
+		*why = NULL;
+	return fp;
+}
+
 static const char *restore_session(struct lu_session_page *sp)
 {
 	struct lu_file_page *fp = NULL;
@@ -685,11 +725,9 @@ static const char *restore_session(struct lu_session_page *sp)
 			k = (i - LU_SESSION_FILES) % LU_PAGE_FILES;
 			if (!k) {
 				put_page_va(fp);
-				fp = restore_page(more);
-				if (!fp) {
-					why = "file page not preserved";
+				fp = restore_file_page(more, &why);
+				if (!fp)
 					break;
-				}
 				more = le64_to_cpu(fp->next);
 			}
 			rec = &fp->files[k];
