@@ -669,10 +669,6 @@ static void put_page_va(void *va)
 }
 
 /*
- * One session record: restore its files. Returns NULL or why the
- * session is refused (its files restored so far are dropped).
- */
-/*
  * A session's next file page: checked where it lies before it is taken,
  * so a damaged pointer to another record's page (its pad, zero in every
  * version of a file page, is not) claims nothing of that record.
@@ -696,6 +692,10 @@ static struct lu_file_page *restore_file_page(u64 phys, const char **why)
 	return fp;
 }
 
+/*
+ * One session record: restore its files. Returns NULL or why the
+ * session is refused (its files restored so far are dropped).
+ */
 static const char *restore_session(struct lu_session_page *sp)
 {
 	struct lu_file_page *fp = NULL;
