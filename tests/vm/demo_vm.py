@@ -27,12 +27,11 @@ GUEST = re.compile(r"guest: boot=(\S+) pass=(\d+) bad=(\d+) counter=(\d+)")
 
 
 def main():
-    initrd = os.path.join(rig.BUILD, "initramfs-vm.cpio")
     print("demo-vm: booting the host (QEMU %s) with kho=on; inside it khovm "
           "runs two guests under qemu-system-x86_64 (256 MiB with a disk, "
           "32 MiB), and the host kexecs twice" % rig.accel())
     res = rig.run("kho@demo-vm", gens=3, mem="1536M", smp=2,
-                  boot_timeout=900, initrd=initrd, disk=64,
+                  boot_timeout=900, usr=True, disk=64,
                   append="kho=on rig.lu_vm=1")
     print()
     keep = ("khovm: ", "lu_vm: ", "paused for", "kexec-timeline: gen")

@@ -953,16 +953,13 @@ def liveupdate(arch=""):
     # refuses: reported lost, never started blank, while the other VM
     # comes back on its own
     if not arch:
-        vm_initrd = os.path.join(os.path.dirname(os.path.dirname(
-            os.path.dirname(os.path.abspath(__file__)))), "build",
-            "initramfs-vm.cpio")
         yield {"name": "vm-live-update",
                "run": dict(name="kho@vm", gens=3, mem="1536M", smp=2,
-                           boot_timeout=900, initrd=vm_initrd, disk=64,
+                           boot_timeout=900, usr=True, disk=64,
                            append="kho=on rig.lu_vm=1")}
         yield {"name": "vm-live-update-lost",
                "run": dict(name="kho@vm-lost", gens=2, mem="1536M", smp=2,
-                           boot_timeout=900, initrd=vm_initrd,
+                           boot_timeout=900, usr=True,
                            append="kho=on rig.lu_vm=2")}
     # the page cache fill of a retrieved memfd (memfd_populate=1) cut
     # by failed slab allocations: the rest go in on first use, charged

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lu_vm.c - QEMU guests kept running across the host's kexec: rig.lu_vm=1
- * on a chain of generations, with the VM initramfs (QEMU, khovm and the
- * test guest, scripts/initramfs.sh).
+ * on a chain of generations, with the VM tools' image (QEMU, khovm and
+ * the test guest, scripts/initramfs.sh) mounted at /usr in each one.
  *
  * Generation 1 starts two guests with khovm, each on its own:
  *  - vm1, 256 MiB of RAM in a memfd in 2 MiB folios (shmem_enabled is
@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +55,42 @@ struct vm {
 
 static struct vm vms[2];
 static int lost_mode;
+
+/**
+ * rig_mount_vm_usr() - mount the VM tools' image at /usr
+ * @tag: the scenario, for its TAP lines
+ *
+ * The rig attaches build/vm-usr.img (QEMU with its libraries and
+ * firmware, khovm, the test guest) as a read-only virtio-blk disk with
+ * the serial "khovm-usr"; it is found by that serial, as its name
+ * depends on the other disks. Mounted in every generation: the image is
+ * not in the initramfs, which each kexec carries.
+ *
+ * Return: 0, or -1 after a TAP failure.
+ */
+int rig_mount_vm_usr(const char *tag)
+{
+	char path[48], serial[32] = "", dev[16];
+	int i, n;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), "/sys/block/vd%c/serial", 'a' + i);
+		n = rig_read_file(path, serial, sizeof(serial) - 1);
+		if (n < 9 || strncmp(serial, "khovm-usr", 9))
+			continue;
+		snprintf(dev, sizeof(dev), "/dev/vd%c", 'a' + i);
+		mkdir("/usr", 0755);
+		if (mount(dev, "/usr", "ext4", MS_RDONLY, NULL) == 0 &&
+		    access(RIG_KHOVM, X_OK) == 0)
+			return 0;
+		rig_tap(0, "%s: mount the VM tools' image %s at /usr: %s", tag,
+			dev, strerror(errno));
+		return -1;
+	}
+	rig_tap(0, "%s: no VM tools' image (a virtio-blk disk with the serial khovm-usr: build/vm-usr.img)",
+		tag);
+	return -1;
+}
 
 /**
  * guest_last_line() - the guest's last complete status line
@@ -188,7 +225,7 @@ static void host_disk_check(struct vm *v)
 
 static void save_all(void)
 {
-	char *save_argv[] = { "/bin/khovm", "save", NULL };
+	char *save_argv[] = { RIG_KHOVM, "save", NULL };
 	char key[32], val[96];
 	int i;
 
@@ -211,11 +248,11 @@ static void save_all(void)
 static void start(struct vm *v)
 {
 	char mib[16], chardev[96];
-	char *argv[] = { "/bin/khovm", "start", v->name, mib, "--",
+	char *argv[] = { RIG_KHOVM, "start", v->name, mib, "--",
 			 "-accel", "tcg,tb-size=32", "-display", "none",
 			 "-nodefaults",
 			 "-chardev", chardev, "-serial", "chardev:s0",
-			 "-kernel", "/boot/guest.elf",
+			 "-kernel", RIG_GUEST,
 			 v->disk ? "-drive" : NULL,
 			 "file=" DISK ",format=raw,if=none,id=d0,cache=none",
 			 "-device", "virtio-blk-pci,drive=d0,disable-modern=on",
@@ -294,9 +331,9 @@ static void carried_on(struct vm *v)
 
 static void later(void)
 {
-	char *restore[] = { "/bin/khovm", "restore", "--expect", NULL, NULL };
-	char *list[] = { "/bin/khovm", "list", NULL };
-	char *discard[] = { "/bin/khovm", "discard", "dmg-target", NULL };
+	char *restore[] = { RIG_KHOVM, "restore", "--expect", NULL, NULL };
+	char *list[] = { RIG_KHOVM, "list", NULL };
+	char *discard[] = { RIG_KHOVM, "discard", "dmg-target", NULL };
 	static char out[16384];
 	char key[32], last[96], expect[80], *kept;
 	struct stat st;
@@ -356,6 +393,8 @@ void scenario_lu_vm(void)
 	int i;
 
 	if (!rig_param_long("rig.lu_vm", 0))
+		return;
+	if (rig_mount_vm_usr("lu_vm"))
 		return;
 	setenv("KHOVM_DIR", VM_DIR, 1);
 	lost_mode = rig_param_long("rig.lu_vm", 1) == 2;

@@ -40,7 +40,7 @@ static char serial[64] = VM_DIR "/" NAME ".serial";
 
 static int khovm(const char *what, char *a1, char *a2, char *a3)
 {
-	char *argv[] = { "/bin/khovm", a1, a2, a3, NULL };
+	char *argv[] = { RIG_KHOVM, a1, a2, a3, NULL };
 
 	return rig_khovm(argv, "lu_vmbench", what, NULL, 0);
 }
@@ -122,18 +122,18 @@ void scenario_lu_vmbench(void)
 	char chardev[96], size[16];
 	struct guest_line g = { 0 };
 
-	if (!mib)
+	if (!mib || rig_mount_vm_usr("lu_vmbench"))
 		return;
 	setenv("KHOVM_DIR", VM_DIR, 1);
 	/* a VM host's setting: 2 MiB folios where QEMU madvises guest RAM */
 	rig_tap(!rig_write_file(THP_KNOB, "advise"),
 		"lu_vmbench: shmem_enabled=advise");
 	if (rig.gen == 1) {
-		char *start[] = { "/bin/khovm", "start", NAME, size, "--",
+		char *start[] = { RIG_KHOVM, "start", NAME, size, "--",
 				  "-accel", "tcg,tb-size=32", "-display", "none",
 				  "-nodefaults", "-chardev", chardev,
 				  "-serial", "chardev:s0",
-				  "-kernel", "/boot/guest.elf", NULL };
+				  "-kernel", RIG_GUEST, NULL };
 		static char out[4096];
 		int ret;
 

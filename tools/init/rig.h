@@ -79,6 +79,10 @@ int guest_wait_pass(const char *serial, unsigned long want, int secs,
 		    struct guest_line *g);
 int rig_khovm(char *const argv[], const char *tag, const char *what,
 	      char *out, size_t len);
+/* the VM tools' image (QEMU, khovm, the guest) at /usr (lu_vm.c) */
+int rig_mount_vm_usr(const char *tag);
+#define RIG_KHOVM	"/usr/bin/khovm"
+#define RIG_GUEST	"/usr/share/khovm/guest.elf"
 
 /* /dev/liveupdate for the scenarios (lu_memfd.c): fds or -errno */
 int lu_dev(const char *who);	/* opened, with a TAP line for @who */

@@ -628,19 +628,32 @@ static void managed_add(struct managed_count *m, struct page *page)
 	m->nr++;
 }
 
-/* Turn a reserved, preserved block back into pages the kernel owns. */
+/*
+ * Turn a reserved, preserved block back into pages the kernel owns, a
+ * folio of them when @folio. One pass over its struct pages, which makes
+ * the tail pages of a folio too (prep_compound_page() would be a second);
+ * no one else can see the pages yet, so the flags are changed without
+ * atomics. A 2 MiB hugetlb page is 512 struct pages: this is most of what
+ * taking one back costs.
+ */
 static void restore_block(struct page *page, unsigned int order, bool folio,
 			  struct managed_count *m)
 {
 	unsigned long i, nr = 1UL << order;
+	bool compound = folio && order;
 
+	/* __ClearPageReserved(), and __SetPageHead() below, spelt out */
 	for (i = 0; i < nr; i++) {
-		ClearPageReserved(page + i);
+		__clear_bit(PG_reserved, &page[i].flags);
 		set_page_count(page + i, folio && i ? 0 : 1);
+		if (compound && i)
+			prep_compound_tail(page, i);
 		managed_add(m, page + i);
 	}
-	if (folio && order)
-		prep_compound_page(page, order);
+	if (compound) {
+		__set_bit(PG_head, &page->flags);
+		prep_compound_head(page, order);
+	}
 }
 
 /**
