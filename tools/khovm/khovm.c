@@ -411,7 +411,8 @@ static int qmp_wait(const struct vm_desc *d, pid_t pid, int secs)
 			return q;
 		if (pid && !alive(pid))
 			return -1;
-		usleep(50000);
+		/* QEMU's start is part of the blackout: try often */
+		usleep(5000);
 	}
 	return -1;
 }

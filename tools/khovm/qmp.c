@@ -142,6 +142,7 @@ int qmp_wait_migration(int q, char *status, size_t len, int secs)
 {
 	char line[8192], *p;
 	double end = now_ms() + secs * 1e3;
+	useconds_t wait = 2000;
 
 	status[0] = 0;
 	while (now_ms() < end) {
@@ -157,7 +158,14 @@ int qmp_wait_migration(int q, char *status, size_t len, int secs)
 			return 0;
 		if (!strcmp(status, "failed") || !strcmp(status, "cancelled"))
 			return -1;
-		usleep(20000);
+		/*
+		 * A device state alone is done in tens of ms, a whole VM in
+		 * seconds: ask often at first, then every 50 ms, which
+		 * costs QEMU little while it writes
+		 */
+		usleep(wait);
+		if (wait < 50000)
+			wait *= 2;
 	}
 	return -1;
 }
