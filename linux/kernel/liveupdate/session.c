@@ -168,6 +168,19 @@ void *lu_restore_preserved(u64 phys)
 	return folio ? folio_address(folio) : NULL;
 }
 
+/*
+ * The record page at @phys, where it lies, if it is a page the last kernel
+ * preserved and no one has taken back yet; NULL for anything else (a
+ * damaged pointer).
+ */
+static void *preserved_in_place(u64 phys)
+{
+	if (!phys || !PAGE_ALIGNED(phys) || !pfn_valid(PHYS_PFN(phys)) ||
+	    !kho_is_incoming_preserved(PHYS_PFN(phys)))
+		return NULL;
+	return phys_to_virt(phys);
+}
+
 /**
  * lu_hash_chain() - hash a chain of record pages where they lie
  * @x: the hash state to update
@@ -186,10 +199,9 @@ bool lu_hash_chain(struct xxh64_state *x, u64 next, unsigned long pages)
 	const __le64 *p;
 
 	while (pages--) {
-		if (!next || !PAGE_ALIGNED(next) || !pfn_valid(PHYS_PFN(next)) ||
-		    !kho_is_incoming_preserved(PHYS_PFN(next)))
+		p = preserved_in_place(next);
+		if (!p)
 			return false;
-		p = phys_to_virt(next);
 		xxh64_update(x, p, PAGE_SIZE);
 		next = le64_to_cpu(p[0]);
 		cond_resched();
@@ -678,10 +690,9 @@ static struct lu_file_page *restore_file_page(u64 phys, const char **why)
 	struct lu_file_page *fp;
 
 	*why = "file page not preserved";
-	if (!phys || !PAGE_ALIGNED(phys) || !pfn_valid(PHYS_PFN(phys)) ||
-	    !kho_is_incoming_preserved(PHYS_PFN(phys)))
+	fp = preserved_in_place(phys);
+	if (!fp)
 		return NULL;
-	fp = phys_to_virt(phys);
 	if (fp->pad) {
 		*why = "bad file page";
 		return NULL;
