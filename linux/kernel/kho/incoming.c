@@ -656,6 +656,25 @@ static void restore_block(struct page *page, unsigned int order, bool folio,
 	}
 }
 
+/*
+ * Take the preserved block that starts at @pfn off the received tracker,
+ * if it is of order @want (any order when @want is negative), between
+ * restore_begin() and restore_end(). Once its bit is clear the block is
+ * the caller's: the release will not see it.
+ *
+ * Return: its order, or -1 when no such block is preserved there.
+ */
+static int take_block(unsigned long pfn, int want)
+{
+	unsigned long start;
+	int order = kho_tracker_lookup(&kho_in.tracker, pfn, &start);
+
+	if (order < 0 || start != pfn || (want >= 0 && order != want) ||
+	    kho_tracker_clear(&kho_in.tracker, pfn, order))
+		return -1;
+	return order;
+}
+
 /**
  * kho_restore_folios() - take back many folios the previous kernel preserved
  * @phys: their physical addresses
@@ -673,7 +692,7 @@ unsigned long kho_restore_folios(const phys_addr_t *phys, unsigned long nr,
 				 struct folio **folios)
 {
 	struct managed_count m = { };
-	unsigned long i, pfn, start;
+	unsigned long i, pfn;
 	int order;
 
 	if (!nr || !restore_begin())
@@ -682,11 +701,9 @@ unsigned long kho_restore_folios(const phys_addr_t *phys, unsigned long nr,
 		pfn = PHYS_PFN(phys[i]);
 		if (!PAGE_ALIGNED(phys[i]))
 			break;
-		order = kho_tracker_lookup(&kho_in.tracker, pfn, &start);
-		if (order < 0 || start != pfn ||
-		    kho_tracker_clear(&kho_in.tracker, pfn, order))
+		order = take_block(pfn, -1);
+		if (order < 0)
 			break;
-		/* its bit is clear: the block is ours, the release will not see it */
 		restore_block(pfn_to_page(pfn), order, true, &m);
 		folios[i] = pfn_folio(pfn);
 	}
@@ -784,18 +801,17 @@ EXPORT_SYMBOL_GPL(kho_restore_pages);
  */
 struct page *kho_restore_compound(phys_addr_t phys, unsigned int order)
 {
-	unsigned long pfn = PHYS_PFN(phys), start;
+	unsigned long pfn = PHYS_PFN(phys);
 	struct managed_count m = { };
+	bool taken;
 
 	if (!PAGE_ALIGNED(phys) || order > MAX_PAGE_ORDER ||
 	    !IS_ALIGNED(pfn, 1UL << order) || !restore_begin())
 		return NULL;
-	if (kho_tracker_lookup(&kho_in.tracker, pfn, &start) != order ||
-	    start != pfn || kho_tracker_clear(&kho_in.tracker, pfn, order)) {
-		restore_end();
-		return NULL;
-	}
+	taken = take_block(pfn, order) >= 0;
 	restore_end();
+	if (!taken)
+		return NULL;
 	restore_block(pfn_to_page(pfn), order, true, &m);
 	managed_flush(&m);
 	return pfn_to_page(pfn);
