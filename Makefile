@@ -56,8 +56,6 @@ kernel: tree
 
 initramfs: kernel
 	@scripts/initramfs.sh
-	@KCONFIG_VARIANT=deferred scripts/kernel.sh
-	@KCONFIG_VARIANT=deferred scripts/initramfs.sh
 	@KCONFIG_VARIANT=arm64 scripts/kernel.sh
 	@KCONFIG_VARIANT=arm64 scripts/initramfs.sh
 	@KCONFIG_VARIANT=nofile scripts/kernel.sh

@@ -4,10 +4,12 @@
 # the VM kernel in build/linux. The .config is only replaced when its
 # content changes, so rebuilds stay incremental. Uses ccache when present.
 # KCONFIG_VARIANT=kasan adds linux/kho-checks.config and kho-kasan.config,
-# no variant kho-checks.config and kho-systemd.config, nofile those and
-# kho-nofile.config (the plain kernel but one option: ccache's
-# preprocessor mode serves most of its objects from the plain kernel's,
-# which keeps a cold build short), any other kho-$KCONFIG_VARIANT.config.
+# no variant kho-checks.config, kho-systemd.config and kho-deferred.config
+# (deferred struct page init, NUMA and KASLR, as in Debian's kernels),
+# nofile those and kho-nofile.config (the plain kernel but one option:
+# ccache's preprocessor mode serves most of its objects from the plain
+# kernel's, which keeps a cold build short), any other
+# kho-$KCONFIG_VARIANT.config.
 # KCONFIG_VARIANT=arm64 cross-builds the arm64 kernel from
 # linux/kho-arm64.config alone (with Debian's gcc-aarch64-linux-gnu).
 # "kernel.sh --fragments" prints the fragments of the variant and exits.
@@ -19,10 +21,12 @@ src=$B/linux
 out=$B/kernel${KCONFIG_VARIANT:+-$KCONFIG_VARIANT}
 frags=("$top/linux/kho.config")
 # the plain x86 kernel and the sanitizer one carry the debug checks
-# (and the plain and nofile ones what systemd needs: the Debian scenario)
+# (and the plain and nofile ones what systemd needs: the Debian scenario,
+# and deferred init + NUMA + KASLR; the sanitizer kernel boots without)
+plain=("$top/linux/kho-checks.config" "$top/linux/kho-systemd.config" "$top/linux/kho-deferred.config")
 case "${KCONFIG_VARIANT:-}" in
-"") frags+=("$top/linux/kho-checks.config" "$top/linux/kho-systemd.config") ;;
-nofile) frags+=("$top/linux/kho-checks.config" "$top/linux/kho-systemd.config" "$top/linux/kho-nofile.config") ;;
+"") frags+=("${plain[@]}") ;;
+nofile) frags+=("${plain[@]}" "$top/linux/kho-nofile.config") ;;
 kasan) frags+=("$top/linux/kho-checks.config" "$top/linux/kho-$KCONFIG_VARIANT.config") ;;
 *) frags+=("$top/linux/kho-$KCONFIG_VARIANT.config") ;;
 esac

@@ -106,14 +106,16 @@ KTAP_SUITE_RE = re.compile(r"^\[\s*[\d.]+\]\s+# Subtest: (\S+)")
 def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
         chain_timeout=None, variant=None, qemu_extra=(), expect_gens=None,
         kunit=False, initrd=None, kernel=None, disk=None, rootfs=None,
-        usr=False):
+        usr=False, kaslr=False):
     """Boot scenario @name for @gens generations and collect its results
     (@initrd, @kernel: another initramfs, kernel than the variant's;
     @disk: MiB of a blank virtio-blk disk, /dev/vda in every generation,
     made anew for each run; @rootfs: a disk image booted as the root file
     system instead of the initramfs, /dev/vda, its init PID 1; @usr: the
     VM tools' image, VM_USR, as a read-only virtio-blk disk after the
-    others, serial "khovm-usr", which the scenario mounts at /usr)."""
+    others, serial "khovm-usr", which the scenario mounts at /usr;
+    @kaslr: x86 boots get "nokaslr" unless it is set, so the kernel sits
+    where kexec put it, as the corruption scenarios need)."""
     suffix = "-" + variant if variant else ""
     arm64 = variant == "arm64"
     kernel = kernel or os.path.join(BUILD, "kernel" + suffix,
@@ -133,6 +135,8 @@ def run(name, gens=3, mem="512M", smp=2, append="", boot_timeout=120,
     # PCI interrupts come from the BIOS's routing table instead
     if not arm64 and (disk or usr):
         append = "pci=noacpi " + append
+    if not arm64 and not kaslr:
+        append = "nokaslr " + append
     cmdline = ("console=%s retain_initrd panic=1 oops=panic "
                "rig.scenario=%s rig.gen=1 rig.gens=%d %s" %
                ("ttyAMA0" if arm64 else "ttyS0", name.split("@")[0], gens,

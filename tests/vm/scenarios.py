@@ -10,9 +10,11 @@ substrings of the kernel reports (WARNING, BUG, ...) the scenario
 provokes on purpose; any other report fails it.
 
 Every KHO scenario runs in three configurations: bitmap mode (the
-default), the memblock_reserve reference mode (kho_mode=memblock), and a
-second kernel with deferred struct page init and NUMA, booted with two
-QEMU nodes and memory above 4 GiB so deferred init really happens.
+default), the memblock_reserve reference mode (kho_mode=memblock), and
+with KASLR on, two QEMU nodes and 6 GiB, memory above 4 GiB, so that
+deferred init runs per node threads late (the plain x86 kernel has
+deferred struct page init and NUMA, as Debian's has; rig.run boots it
+with nokaslr unless a scenario asks for kaslr=True).
 """
 import os
 import re
@@ -679,7 +681,7 @@ def kho_variants():
         yield sc
     for name, run in KHO:
         r = dict(run, smp=2, name=run["name"] + "@deferred", mem="6G",
-                 variant="deferred", qemu_extra=NUMA, boot_timeout=300)
+                 kaslr=True, qemu_extra=NUMA, boot_timeout=300)
         sc = {"name": name + "-deferred-numa", "run": r}
         if name == "kho-chain":
             sc["extra"] = both(kaslr_moved(), same_hash_tables,
@@ -695,8 +697,8 @@ def both(*checks):
 
 
 def kaslr_moved(first=2):
-    """The deferred kernel has KASLR: after a handover the decompressor
-    picks a random place inside the scratch it was handed. Generation 1 is
+    """With kaslr=True, after a handover the decompressor picks a random
+    place inside the scratch it was handed. Generation 1 is
     a cold boot (random over all RAM) and does not count: from generation
     @first on, at least three accepted generations of the same kernel must
     not all land on the same address (with even 10 slots in scratch, three
@@ -779,7 +781,7 @@ CORRUPTIONS = [
     ("scratch_initrd", "initrd not inside scratch"),
     # on the KASLR kernel: the decompressor must not trust it either
     ("setup_magic", "bad handover magic",
-     dict(variant="deferred", mem="1G", boot_timeout=300)),
+     dict(kaslr=True, mem="1G", boot_timeout=300)),
 ]
 
 SEGMENT_RE = re.compile(r"KHO: debug: kexec segment \d+: (0x[0-9a-f]+) "
@@ -985,7 +987,7 @@ def liveupdate(arch=""):
         # two NUMA nodes: the restored pages counted on their own node
         yield {"name": "liveupdate-hugetlb-deferred-numa",
                "run": dict(name="kho@lu-huge-numa", gens=3, mem="6G",
-                           smp=2, variant="deferred", qemu_extra=NUMA,
+                           smp=2, kaslr=True, qemu_extra=NUMA,
                            boot_timeout=300, append="kho=on rig.lu_huge=1"),
                "extra": hugetlb_room(4)}
         yield {"name": "liveupdate-hugetlb-1g",
@@ -1038,10 +1040,10 @@ SCENARIOS = [
      "run": dict(name="kho@race", gens=3, mem="1G", smp=2,
                  append="kho=on test_kho_harden.race=500 "
                         "kho_debug_release_delay_us=1000")},
-    # an early_initcall restore on the deferred-init kernel is refused
+    # an early_initcall restore, before deferred init is done, is refused
     {"name": "kho-early-restore-deferred-numa",
      "run": dict(name="kho@early", gens=2, mem="6G", smp=2,
-                 variant="deferred", qemu_extra=NUMA, boot_timeout=300,
+                 kaslr=True, qemu_extra=NUMA, boot_timeout=300,
                  append="kho=on test_kho_harden.early=1"),
      "extra": log_has("restore refused: struct pages",
                       "early restore refusal logged", 2)},
@@ -1049,7 +1051,7 @@ SCENARIOS = [
     # an order-1 block straddles nodes) is charged to each zone's pages
     {"name": "kho-restore-across-zones-deferred-numa",
      "run": dict(name="kho@zones", gens=2, mem="6G", smp=2,
-                 variant="deferred", qemu_extra=NUMA_UNALIGNED,
+                 kaslr=True, qemu_extra=NUMA_UNALIGNED,
                  boot_timeout=300,
                  append="kho=on test_kho_harden.zones=1")},
     # the preserve API may sleep, and says so where it is called wrongly
@@ -1123,7 +1125,7 @@ SCENARIOS = [
      "extra": captures_accepted},
     {"name": "fuzz-seed-capture-deferred-numa",
      "run": dict(name="kho@capture-numa", gens=2, mem="6G", smp=2,
-                 variant="deferred", qemu_extra=NUMA, boot_timeout=300,
+                 kaslr=True, qemu_extra=NUMA, boot_timeout=300,
                  append="kho=on test_kho.size=16M rig.capture=1 "
                         "rig.next2.kho_mode=memblock"),
      "extra": captures_accepted},
@@ -1237,7 +1239,7 @@ SCENARIOS = [
     # must move the kernel inside scratch again.
     {"name": "kho-kexec-tools-kaslr",
      "run": dict(name="kho@kexec-tools-kaslr", gens=5, mem="1G", smp=2,
-                 variant="deferred", boot_timeout=300,
+                 kaslr=True, boot_timeout=300,
                  append="kho=on rig.loader=kexec-tools"),
      "extra": kaslr_moved(3)},
     {"name": "kho-accounting-bitmap-vs-memblock",
@@ -1371,7 +1373,8 @@ ARM64_ALSO = ("kho-off-in-gen2", "kho-bad-root", "kho-release-race", "kho-preser
 
 def arm64_also():
     for sc in SCENARIOS:
-        if sc["name"] in ARM64_ALSO and "variant" not in sc["run"]:
+        if sc["name"] in ARM64_ALSO and "variant" not in sc["run"] and \
+                not sc["run"].get("kaslr"):
             run = dict(sc["run"], variant="arm64",
                        name=sc["run"]["name"].replace("@", "@arm64-", 1))
             yield dict(sc, name="arm64-" + sc["name"], run=run)
@@ -1394,7 +1397,7 @@ def on_kasan(sc):
     """@sc on the sanitizer kernel, or None if it needs another kernel."""
     r = sc["run"]
     if r.get("variant") or r.get("kernel") or r.get("initrd") or \
-            r.get("rootfs"):
+            r.get("rootfs") or r.get("kaslr"):
         return None
     bt = r.get("boot_timeout", 120) * 2
     run = dict(r, variant="kasan", boot_timeout=bt,

@@ -29,7 +29,7 @@
  * 3 has no pool: the page is surplus, and is freed when the file is
  * closed.
  *
- * On a NUMA machine (the deferred kernel's two-node scenario) generation 1
+ * On a NUMA machine (the two-node scenario, 6 GiB) generation 1
  * runs on CPU 0 (10 kept pages on node 0, 6 on node 1) and generation 2
  * boots with hugepages=0:6,1:14: each node leaves room for its kept
  * pages up to its share (6 and 6), and the 4 kept pages of node 0
