@@ -26,8 +26,8 @@ struct page;
 int hugetlb_set_kept(struct address_space *mapping, bool kept);
 bool hugetlb_is_kept(struct address_space *mapping);
 struct folio *hugetlb_adopt_kept(struct hstate *h, struct page *page);
-int hugetlb_add_kept(struct address_space *mapping, struct folio *folio,
-		     pgoff_t index);
+int hugetlb_add_kept(struct address_space *mapping, struct folio **folios,
+		     pgoff_t index, unsigned long nr, unsigned long *added);
 unsigned long hugetlb_lu_kept(struct hstate *h, int nid);
 #else
 static inline bool hugetlb_is_kept(struct address_space *mapping)

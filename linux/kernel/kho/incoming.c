@@ -618,14 +618,15 @@ static void managed_flush(struct managed_count *m)
 	m->nr = 0;
 }
 
-/* A block of a run may straddle a zone boundary not aligned to its order. */
-static void managed_add(struct managed_count *m, struct page *page)
+/* @nr pages from @page, all of one zone, to be counted in it. */
+static void managed_add(struct managed_count *m, struct page *page,
+			unsigned long nr)
 {
 	if (m->nr && page_zone(page) != page_zone(m->page))
 		managed_flush(m);
 	if (!m->nr)
 		m->page = page;
-	m->nr++;
+	m->nr += nr;
 }
 
 /*
@@ -641,6 +642,13 @@ static void restore_block(struct page *page, unsigned int order, bool folio,
 {
 	unsigned long i, nr = 1UL << order;
 	bool compound = folio && order;
+	/*
+	 * A block may straddle a zone boundary not aligned to its order
+	 * (nodes can end on any page): then each page is counted in its own
+	 * zone, else the block at once (a zone's pages are contiguous in its
+	 * node, and no node is smaller than a block).
+	 */
+	bool one_zone = page_zone(page) == page_zone(page + nr - 1);
 
 	/* __ClearPageReserved(), and __SetPageHead() below, spelt out */
 	for (i = 0; i < nr; i++) {
@@ -648,8 +656,11 @@ static void restore_block(struct page *page, unsigned int order, bool folio,
 		set_page_count(page + i, folio && i ? 0 : 1);
 		if (compound && i)
 			prep_compound_tail(page, i);
-		managed_add(m, page + i);
+		if (!one_zone)
+			managed_add(m, page + i, 1);
 	}
+	if (one_zone)
+		managed_add(m, page, nr);
 	if (compound) {
 		__set_bit(PG_head, &page->flags);
 		prep_compound_head(page, order);

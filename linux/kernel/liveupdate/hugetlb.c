@@ -658,9 +658,9 @@ fail:
 static struct file *hugefd_retrieve(void *priv)
 {
 	struct hugefd_state *st = priv;
+	unsigned long i, k, n, added;
 	struct inode *inode;
 	struct file *file;
-	unsigned long i;
 	int err = 0;
 
 	/* the name keeps its "memfd:" prefix, as memfd_create() made it */
@@ -673,13 +673,20 @@ static struct file *hugefd_retrieve(void *priv)
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	file->f_flags |= O_LARGEFILE;
 	i_size_write(inode, le64_to_cpu(st->hdr->size));
-	/* the same huge pages, at the same indices: no copy */
-	for (i = 0; i < st->nr && !err; i++) {
-		err = hugetlb_add_kept(file->f_mapping, st->folios[i],
-				       st->index[i]);
-		if (!err) {
-			folio_put(st->folios[i]);
-			st->folios[i] = NULL;
+	/*
+	 * The same huge pages, at the same indices: no copy. A run of
+	 * consecutive indices (all of them, for a file without holes) is
+	 * one reservation.
+	 */
+	for (i = 0; i < st->nr && !err; i += n) {
+		for (n = 1; i + n < st->nr &&
+		     st->index[i + n] == st->index[i] + n; n++)
+			;
+		err = hugetlb_add_kept(file->f_mapping, st->folios + i,
+				       st->index[i], n, &added);
+		for (k = i; k < i + added; k++) {
+			folio_put(st->folios[k]);
+			st->folios[k] = NULL;
 		}
 	}
 	if (err) {
