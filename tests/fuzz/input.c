@@ -175,11 +175,18 @@ static void load_capture(const uint8_t *data, size_t size,
 	fk.sd = c.sd;
 	/*
 	 * The kernel that validates is the next one, loaded into scratch:
-	 * model it at the start of the first area. The capturing kernel's
-	 * own image is no guide: its freed init memory may hold preserved
-	 * pages (with KASLR it lies anywhere).
+	 * model it at the start of the first area it fits in, as kexec
+	 * places it (the first area if none is large enough). The capturing
+	 * kernel's own image is no guide: its freed init memory may hold
+	 * preserved pages (with KASLR it lies anywhere).
 	 */
 	fk.kernel[0] = c.sd.nr_scratch ? c.sd.scratch[0].addr : c.kernel_start;
+	for (i = 0; i < c.sd.nr_scratch && i < KHO_MAX_SCRATCH; i++) {
+		if (c.sd.scratch[i].size >= c.kernel_end - c.kernel_start) {
+			fk.kernel[0] = c.sd.scratch[i].addr;
+			break;
+		}
+	}
 	fk.kernel[1] = fk.kernel[0] + (c.kernel_end - c.kernel_start);
 	for (i = 0; i < c.nr_ram && i < KHO_CAPTURE_MAX_RAM &&
 	     size >= 16; i++, data += 16, size -= 16) {

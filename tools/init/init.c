@@ -328,6 +328,13 @@ static void corrupt(int before_load)
 
 static void power_off(void)
 {
+	/*
+	 * out before the kernel's own power-off messages: the serial driver
+	 * sends what we wrote after write() returns, printk() at once, so a
+	 * line still queued (the timeline table) could be cut by one
+	 */
+	fflush(stdout);
+	tcdrain(STDOUT_FILENO);
 	sync();
 	reboot(LINUX_REBOOT_CMD_POWER_OFF);
 	for (;;)

@@ -178,6 +178,12 @@ static void blob_add(void)
 		access("/sys/kernel/debug/kho/out/sub/toolarge", F_OK) &&
 		!access("/sys/kernel/debug/kho/out/sub/userblob", F_OK),
 		"refused blobs left nothing behind");
+	rig_tap(access("/sys/kernel/debug/kho/out/sub/tmpblob", F_OK),
+		"a removed blob's file is gone from out/sub");
+	/* added at fs_initcall, before debugfs was set up: listed all the same */
+	if (!access("/dev/liveupdate", F_OK))
+		rig_tap(!access("/sys/kernel/debug/kho/out/sub/liveupdate", F_OK),
+			"out/sub/liveupdate: a client of early boot has its file");
 }
 
 static void blob_check(void)

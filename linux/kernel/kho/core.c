@@ -346,6 +346,9 @@ static void kho_debug_slow_edit(void)
 static inline void kho_debug_slow_edit(void) { }
 #endif
 
+/* told of every client added to or removed from the outgoing tree */
+static BLOCKING_NOTIFIER_HEAD(kho_client_chain);
+
 /**
  * kho_add_subtree() - name a client's blob in the state tree
  * @name: the client's name (see kho_tree_add() for the rules)
@@ -360,14 +363,16 @@ static inline void kho_debug_slow_edit(void) { }
  */
 int kho_add_subtree(const char *name, void *blob, size_t size)
 {
+	struct kho_client c = { name, virt_to_phys(blob), size };
 	int err;
 
 	if (!kho_is_enabled())
 		return -EOPNOTSUPP;
 	kho_debug_slow_edit();
-	err = kho_tree_add(&kho_out.tree, name, virt_to_phys(blob), size);
+	err = kho_tree_add(&kho_out.tree, name, c.phys, size);
 	if (!err)
-		kho_debugfs_client(name, blob, size);
+		blocking_notifier_call_chain(&kho_client_chain,
+					     KHO_CLIENT_ADDED, &c);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_add_subtree);
@@ -380,16 +385,43 @@ EXPORT_SYMBOL_GPL(kho_add_subtree);
  */
 int kho_remove_subtree(const char *name)
 {
+	struct kho_client c = { name };
 	int err;
 
 	if (!kho_is_enabled())
 		return -EOPNOTSUPP;
 	err = kho_tree_remove(&kho_out.tree, name);
 	if (!err)
-		kho_debugfs_client(name, NULL, 0);
+		blocking_notifier_call_chain(&kho_client_chain,
+					     KHO_CLIENT_REMOVED, &c);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_remove_subtree);
+
+/**
+ * kho_register_client_notifier() - be told of clients added and removed
+ * @nb: called with %KHO_CLIENT_ADDED or %KHO_CLIENT_REMOVED and the
+ *	&struct kho_client, after the state tree changed
+ *
+ * For KHO's own views of the tree (debugfs): the clients added before
+ * @nb was registered are found with kho_walk_clients(), called after
+ * this; a client may then be seen both ways.
+ */
+void kho_register_client_notifier(struct notifier_block *nb)
+{
+	blocking_notifier_chain_register(&kho_client_chain, nb);
+}
+
+/**
+ * kho_walk_clients() - kho_tree_walk_clients() on the outgoing state tree
+ * @fn: called for each client
+ * @arg: passed to @fn
+ */
+void kho_walk_clients(kho_client_fn fn, void *arg)
+{
+	if (kho_is_enabled())
+		kho_tree_walk_clients(&kho_out.tree, fn, arg);
+}
 
 static BLOCKING_NOTIFIER_HEAD(kho_freeze_chain);
 

@@ -132,22 +132,14 @@ static void create_file(struct kho_dbg_blob *b, struct dentry *dir)
 		b->file = debugfs_create_blob(b->name, 0400, dir, &b->w);
 }
 
-/**
- * kho_debugfs_client() - keep out/sub/ in step with the state tree
- * @name: the client
- * @blob: its blob, or NULL when it was removed
- * @size: the blob's size
- *
- * Called by kho_add_subtree() and kho_remove_subtree(), possibly before
- * debugfs is set up; files are created then.
- */
-void kho_debugfs_client(const char *name, void *blob, size_t size)
+/* Keep out/sub/ in step with the state tree: @c added, or removed. */
+static void client_update(const struct kho_client *c, bool added)
 {
 	struct kho_dbg_blob *b;
 
 	mutex_lock(&dbg_lock);
-	b = find_blob(&out_blobs, name);
-	if (!blob) {
+	b = find_blob(&out_blobs, c->name);
+	if (!added) {
 		if (b) {
 			debugfs_remove(b->file);
 			list_del(&b->list);
@@ -156,14 +148,31 @@ void kho_debugfs_client(const char *name, void *blob, size_t size)
 	} else if (!b) {
 		b = kzalloc(sizeof(*b), GFP_KERNEL);
 		if (b) {
-			strscpy(b->name, name, sizeof(b->name));
-			b->w.data = blob;
-			b->w.size = size;
+			strscpy(b->name, c->name, sizeof(b->name));
+			b->w.data = phys_to_virt(c->phys);
+			b->w.size = c->size;
 			list_add_tail(&b->list, &out_blobs);
 			create_file(b, out_sub);
 		}
 	}
 	mutex_unlock(&dbg_lock);
+}
+
+static int client_event(struct notifier_block *nb, unsigned long action,
+			void *data)
+{
+	client_update(data, action == KHO_CLIENT_ADDED);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block client_nb = {
+	.notifier_call = client_event,
+};
+
+static int client_found(const struct kho_client *c, void *arg)
+{
+	client_update(c, true);
+	return 0;
 }
 
 static ssize_t add_write(struct file *f, const char __user *ubuf, size_t len,
@@ -275,147 +284,6 @@ static const struct file_operations remove_fops = {
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 #include <linux/kexec.h>
 
-/* corruptions of the setup data, applied when it is built at load time */
-enum {
-	DBG_SCRATCH_KERNEL = 1,
-	DBG_SCRATCH_SMALL,
-	DBG_SCRATCH_INITRD,
-	DBG_SETUP_MAGIC,
-};
-
-static int dbg_setup;
-static struct kimage *dbg_image;
-
-/**
- * kho_debug_loading() - note the kexec image whose segments are placed
- * @image: the image, from the kexec_buf being placed in scratch
- */
-void kho_debug_loading(struct kimage *image)
-{
-	WRITE_ONCE(dbg_image, image);
-}
-
-/* The area of @sd that holds physical address @mem, or NULL. */
-static struct kho_scratch *area_of(struct kho_setup_data *sd, u64 mem)
-{
-	unsigned int k;
-
-	for (k = 0; k < sd->nr_scratch; k++)
-		if (mem >= sd->scratch[k].addr &&
-		    mem < sd->scratch[k].addr + sd->scratch[k].size)
-			return &sd->scratch[k];
-	return NULL;
-}
-
-/* Cut area @s 2 MiB into segment @seg, keeping the scratch alignment. */
-static void cut_area(struct kho_scratch *s, const struct kexec_segment *seg)
-{
-	u64 align = PAGE_SIZE << MAX_PAGE_ORDER, end = s->addr + s->size;
-	u64 cut = seg->mem + SZ_2M;
-	u64 below = ALIGN_DOWN(cut, align) > s->addr ?
-		    ALIGN_DOWN(cut, align) - s->addr : 0;
-	u64 above = ALIGN(cut, align) < end ? end - ALIGN(cut, align) : 0;
-
-	/* keep the larger side: the rest must still hold a memory map */
-	if (below && below >= above) {
-		s->size = below;
-	} else if (above) {
-		s->addr = ALIGN(cut, align);
-		s->size = above;
-	}
-}
-
-static const struct kexec_segment *largest(struct kimage *image)
-{
-	const struct kexec_segment *seg = &image->segment[0];
-	unsigned long i;
-
-	for (i = 1; i < image->nr_segments; i++)
-		if (image->segment[i].memsz > seg->memsz)
-			seg = &image->segment[i];
-	return seg;
-}
-
-/* Hand over only the area holding the largest segment, cut to it. */
-static void small_scratch(struct kho_setup_data *sd, struct kimage *image)
-{
-	u64 align = PAGE_SIZE << MAX_PAGE_ORDER;
-	const struct kexec_segment *seg = largest(image);
-
-	sd->nr_scratch = 1;
-	sd->scratch[0].addr = ALIGN_DOWN(seg->mem, align);
-	sd->scratch[0].size = ALIGN(seg->mem + seg->memsz, align) -
-			      sd->scratch[0].addr;
-}
-
-/*
- * Cut the initrd's area inside the initrd, keeping the scratch alignment
- * (needs an initrd over 4 MiB) and the kernel's side of the area, or its
- * larger side, so that scratch stays large enough.
- */
-static void cut_initrd(struct kho_setup_data *sd, struct kimage *image)
-{
-	u64 align = PAGE_SIZE << MAX_PAGE_ORDER;
-	const struct kexec_segment *rd = &image->segment[image->nr_segments - 1];
-	const struct kexec_segment *kernel = largest(image);
-	u64 up = ALIGN(rd->mem + PAGE_SIZE, align);
-	u64 down = ALIGN_DOWN(rd->mem + rd->memsz - PAGE_SIZE, align);
-	struct kho_scratch *s = area_of(sd, rd->mem);
-	u64 end;
-	bool above;
-
-	if (!s)
-		return;
-	end = s->addr + s->size;
-	/* keep the kernel's side, or else the larger side */
-	if (area_of(sd, kernel->mem) == s)
-		above = kernel->mem > rd->mem;
-	else
-		above = end - up > down - s->addr;
-	if (above && up < end) {
-		s->addr = up;
-		s->size = end - up;
-	} else if (!above && down > s->addr) {
-		s->size = down - s->addr;
-	}
-}
-
-/**
- * kho_debug_fill() - apply a ``scratch_*`` or ``setup_magic`` corruption
- * @sd: setup data being built for the image kho_debug_loading() noted
- */
-void kho_debug_fill(struct kho_setup_data *sd)
-{
-	struct kimage *image = READ_ONCE(dbg_image);
-	int what = READ_ONCE(dbg_setup);
-	unsigned long i;
-	unsigned int k;
-
-	if (!what || !image || !image->nr_segments)
-		return;
-	if (what == DBG_SETUP_MAGIC) {
-		sd->magic = ~sd->magic;
-	} else if (what == DBG_SCRATCH_SMALL) {
-		small_scratch(sd, image);
-	} else if (what == DBG_SCRATCH_INITRD) {
-		cut_initrd(sd, image);
-	} else {
-		for (i = 0; i < image->nr_segments; i++) {
-			const struct kexec_segment *seg = &image->segment[i];
-			struct kho_scratch *s = area_of(sd, seg->mem);
-
-			if (seg->memsz >= SZ_4M && s)
-				cut_area(s, seg);
-		}
-	}
-	for (i = 0; i < image->nr_segments; i++)
-		pr_info("debug: kexec segment %lu: 0x%lx + 0x%zx\n", i,
-			image->segment[i].mem, image->segment[i].memsz);
-	for (k = 0; k < sd->nr_scratch; k++)
-		pr_info("debug: scratch handed over %u: 0x%llx + 0x%llx\n", k,
-			sd->scratch[k].addr, sd->scratch[k].size);
-}
-
 static int corrupt(const char *what)
 {
 	const struct kho_tracker *t = kho_out_tracker();
@@ -465,14 +333,8 @@ static int corrupt(const char *what)
 		val[1] = cpu_to_fdt64(PAGE_SIZE * 4);
 		return fdt_setprop_inplace(fdt, node, KHO_BLOB_PROP, val,
 					   sizeof(val)) ? -EIO : 0;
-	} else if (!strcmp(what, "scratch_kernel")) {
-		WRITE_ONCE(dbg_setup, DBG_SCRATCH_KERNEL);
-	} else if (!strcmp(what, "scratch_small")) {
-		WRITE_ONCE(dbg_setup, DBG_SCRATCH_SMALL);
-	} else if (!strcmp(what, "scratch_initrd")) {
-		WRITE_ONCE(dbg_setup, DBG_SCRATCH_INITRD);
-	} else if (!strcmp(what, "setup_magic")) {
-		WRITE_ONCE(dbg_setup, DBG_SETUP_MAGIC);
+	} else if (!kho_debug_setup_corrupt(what)) {
+		/* applied when the setup data is built (debug_setup.c) */
 	} else if (!strcmp(what, "scratch_overlap") && kho_nr_scratch &&
 		   kho_nr_scratch < KHO_MAX_SCRATCH) {
 		kho_scratch[kho_nr_scratch] = kho_scratch[0];
@@ -718,10 +580,14 @@ static int __init kho_debugfs_init(void)
 		debugfs_create_file("capture", 0400, out, NULL, &capture_fops);
 #endif
 	}
-	mutex_lock(&dbg_lock);
+	/*
+	 * The clients added from now on are told; those added before are
+	 * found in the tree. One seen both ways gets one file.
+	 */
 	out_sub = debugfs_create_dir("sub", out);
-	list_for_each_entry(b, &out_blobs, list)
-		create_file(b, out_sub);
+	kho_register_client_notifier(&client_nb);
+	kho_walk_clients(client_found, NULL);
+	mutex_lock(&dbg_lock);
 	if (in_fdt.data) {
 		struct dentry *in = debugfs_create_dir("in", dir);
 

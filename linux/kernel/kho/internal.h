@@ -153,13 +153,36 @@ unsigned int kho_block_order(unsigned long pfn, unsigned long nr);
 const void *kho_out_fdt(void);
 const struct kho_tracker *kho_out_tracker(void);
 
-/* debugfs.c: @blob NULL removes the client's file */
-void kho_debugfs_client(const char *name, void *blob, size_t size);
+/**
+ * struct kho_client - a client's node in the outgoing state tree
+ * @name: the name it was added under
+ * @phys: where its blob is (zero when it was removed)
+ * @size: the blob's size (zero when it was removed)
+ */
+struct kho_client {
+	const char *name;
+	phys_addr_t phys;
+	u64 size;
+};
 
+/* the events of kho_register_client_notifier(), with a &struct kho_client */
+enum {
+	KHO_CLIENT_ADDED,
+	KHO_CLIENT_REMOVED,
+};
+
+typedef int (*kho_client_fn)(const struct kho_client *c, void *arg);
+void kho_tree_walk_clients(struct kho_tree *tree, kho_client_fn fn, void *arg);
+struct notifier_block;
+void kho_register_client_notifier(struct notifier_block *nb);
+void kho_walk_clients(kho_client_fn fn, void *arg);
+
+/* debug_setup.c */
 struct kimage;
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG
 void kho_debug_loading(struct kimage *image);
 void kho_debug_fill(struct kho_setup_data *sd);
+int kho_debug_setup_corrupt(const char *what);
 #else
 static inline void kho_debug_loading(struct kimage *image) { }
 static inline void kho_debug_fill(struct kho_setup_data *sd) { }

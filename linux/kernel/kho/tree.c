@@ -167,6 +167,33 @@ out:
 }
 
 /**
+ * kho_tree_walk_clients() - call @fn for each client node of the state tree
+ * @tree: the state tree
+ * @fn: called with each client, under the tree's lock (it may sleep, and
+ *	must not edit the tree); a non-zero return stops the walk
+ * @arg: passed to @fn
+ */
+void kho_tree_walk_clients(struct kho_tree *tree, kho_client_fn fn, void *arg)
+{
+	struct kho_client c;
+	const fdt64_t *p;
+	int node, len;
+
+	mutex_lock(&tree->lock);
+	fdt_for_each_subnode(node, tree->fdt, 0) {
+		c.name = fdt_get_name(tree->fdt, node, NULL);
+		p = fdt_getprop(tree->fdt, node, KHO_BLOB_PROP, &len);
+		if (!c.name || !p || len != 2 * sizeof(*p))
+			continue;
+		c.phys = fdt64_ld(&p[0]);
+		c.size = fdt64_ld(&p[1]);
+		if (fn(&c, arg))
+			break;
+	}
+	mutex_unlock(&tree->lock);
+}
+
+/**
  * kho_tree_remove() - drop a client's node from the state tree
  * @tree: the state tree
  * @name: the name given to kho_tree_add()
