@@ -175,6 +175,31 @@ static const struct hb_kind *hb_kind(void)
 	return NULL;
 }
 
+/* CREATE_SESSION @name + PRESERVE_FD of @fd as @token: the session fd */
+static int hb_preserve(int dev, const char *name, int fd, int token,
+		       unsigned long *us, int *err)
+{
+	unsigned long t = hb_us();
+	int s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, name);
+
+	*err = s < 0 ? s : lu_ioc_preserve(s, fd, token);
+	*us = hb_us() - t;
+	return s;
+}
+
+/* RETRIEVE_SESSION @name + RETRIEVE_FD @token: the memfd, *@s the session */
+static int hb_retrieve(int dev, const char *name, int token, int *s,
+		       unsigned long *us)
+{
+	unsigned long t = hb_us();
+	int fd;
+
+	*s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, name);
+	fd = *s < 0 ? *s : lu_ioc_retrieve_fd(*s, token);
+	*us = hb_us() - t;
+	return fd;
+}
+
 /* the one-page memfd that goes first: its CREATE_SESSION + PRESERVE_FD */
 static void hb_warm1(int dev, const struct hb_kind *k)
 {
@@ -190,10 +215,7 @@ static void hb_warm1(int dev, const struct hb_kind *k)
 	}
 	hb_fill(m, k->page);
 	munmap(m, k->page);
-	t = hb_us();
-	s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "hbwarm");
-	r = s < 0 ? s : lu_ioc_preserve(s, fd, HB_WARM);
-	t = hb_us() - t;
+	s = hb_preserve(dev, "hbwarm", fd, HB_WARM, &t, &r);
 	rig_tap(!r, "lu_hbench: the first calls (one %s page, own session): %s (%lu us)",
 		k->name, r ? strerror(-r) : "ok", t);
 	rig_log("gen=%d kho hb_warm_preserve_us=%lu", rig.gen, t);
@@ -209,10 +231,7 @@ static void hb_warm2(int dev, const struct hb_kind *k)
 	uint64_t *m, bad;
 	int s, fd;
 
-	t = hb_us();
-	s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "hbwarm");
-	fd = s < 0 ? s : lu_ioc_retrieve_fd(s, HB_WARM);
-	t = hb_us() - t;
+	fd = hb_retrieve(dev, "hbwarm", HB_WARM, &s, &t);
 	rig_tap(fd >= 0, "lu_hbench: the first calls retrieved: %s (%lu us)",
 		fd < 0 ? strerror(-fd) : "ok", t);
 	rig_log("gen=%d kho hb_warm_retrieve_us=%lu", rig.gen, t);
@@ -271,10 +290,7 @@ static void hb_gen1(int dev, const struct hb_kind *k, uint64_t size)
 	}
 	munmap(m, size);
 	hb_warm1(dev, k);
-	t = hb_us();
-	s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "hbench");
-	r = s < 0 ? s : lu_ioc_preserve(s, fd, HB_TOKEN);
-	t = hb_us() - t;
+	s = hb_preserve(dev, "hbench", fd, HB_TOKEN, &t, &r);
 	rig_tap(!r, "lu_hbench: session created and the memfd preserved: %s (%lu us)",
 		r ? strerror(-r) : "ok", t);
 	rig_log("gen=%d kho hb_kind=%s hb_bytes=%llu hb_disk_write_us=%lu hb_preserve_us=%lu",
@@ -291,10 +307,7 @@ static void hb_gen2(int dev, const struct hb_kind *k, uint64_t size)
 	int s, fd, r;
 
 	hb_warm2(dev, k);
-	t = hb_us();
-	s = lu_ioc_session(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "hbench");
-	fd = s < 0 ? s : lu_ioc_retrieve_fd(s, HB_TOKEN);
-	t = hb_us() - t;
+	fd = hb_retrieve(dev, "hbench", HB_TOKEN, &s, &t);
 	rig_tap(fd >= 0, "lu_hbench: session and memfd retrieved: %s (%lu us)",
 		fd < 0 ? strerror(-fd) : "ok", t);
 	if (fd < 0)
