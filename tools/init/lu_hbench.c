@@ -26,7 +26,9 @@
  * as microseconds of cache misses. A one-page memfd of the same kind, in
  * a session of its own ("hbwarm"), goes through the same calls first, in
  * both generations; its times are logged as hb_warm_*_us, the first
- * calls' cost, and the timed memfd's as the figures.
+ * calls' cost, and the timed memfd's as the figures. The same holds for
+ * the next kernel's boot: each session's restore_us= in
+ * /sys/kernel/liveupdate/sessions is logged (hb_warm_boot_us, hb_boot_us).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -300,12 +302,37 @@ static void hb_gen1(int dev, const struct hb_kind *k, uint64_t size)
 		lu_hold(s);
 }
 
+/* restore_us= of incoming session @name in the sessions listing, or -1 */
+static long hb_restore_us(const char *list, const char *name)
+{
+	char head[64];
+	const char *l, *e, *v;
+
+	snprintf(head, sizeof(head), "incoming %s files=", name);
+	for (l = list; l && *l; l = e ? e + 1 : NULL) {
+		e = strchr(l, '\n');
+		if (strncmp(l, head, strlen(head)))
+			continue;
+		v = strstr(l, " restore_us=");
+		if (v && (!e || v < e))
+			return strtol(v + 12, NULL, 10);
+	}
+	return -1;
+}
+
 static void hb_gen2(int dev, const struct hb_kind *k, uint64_t size)
 {
 	unsigned long t, fill, fin, rd = 0;
+	static char list[4096];
 	uint64_t *m, bad;
 	int s, fd, r;
 
+	/* what each session cost this kernel's boot, the first calls' apart */
+	if (rig_read_file("/sys/kernel/liveupdate/sessions", list,
+			  sizeof(list) - 1) > 0)
+		rig_log("gen=%d kho hb_warm_boot_us=%ld hb_boot_us=%ld", rig.gen,
+			hb_restore_us(list, "hbwarm"),
+			hb_restore_us(list, "hbench"));
 	hb_warm2(dev, k);
 	fd = hb_retrieve(dev, "hbench", HB_TOKEN, &s, &t);
 	rig_tap(fd >= 0, "lu_hbench: session and memfd retrieved: %s (%lu us)",

@@ -98,6 +98,7 @@ struct lu_session_info {
 	bool incoming;
 	unsigned long files_declared;	/* its files= */
 	char state[16];			/* incoming: open, held, finished */
+	long long restore_us;		/* incoming: its restore_us=, or -1 */
 	unsigned int nr;
 	struct lu_file_info *f;
 };

@@ -6,7 +6,7 @@
  *   incoming_records: STATUS
  *   outgoing NAME files=N
  *     token=T handler=H size=S
- *   incoming NAME files=N state=open|held|finished
+ *   incoming NAME files=N state=open|held|finished restore_us=U
  *     token=T handler=H retrieved=yes|no
  *
  * The listing is parsed into struct lu_sessions (read_sessions(), also
@@ -144,6 +144,8 @@ void parse_sessions(const char *text, struct lu_sessions *ls)
 				s->files_declared = strtoul(v, NULL, 10);
 			if (!kv(line, "state", s->state, sizeof(s->state)))
 				s->state[0] = 0;
+			s->restore_us = kv(line, "restore_us", v, sizeof(v)) ?
+					strtoll(v, NULL, 10) : -1;
 			continue;
 		}
 		if (line[0] != ' ' || !s) {
@@ -231,6 +233,8 @@ static void print_sessions(const struct lu_sessions *ls, bool incoming,
 		       s->files_declared == 1 ? "" : "s");
 		if (s->state[0])
 			printf("  %s", s->state);
+		if (s->restore_us >= 0)
+			printf("  taken back in %lld us", s->restore_us);
 		putchar('\n');
 		for (j = 0; j < s->nr; j++) {
 			const struct lu_file_info *f = &s->f[j];
@@ -286,6 +290,11 @@ static void json_sessions(const struct lu_sessions *ls, bool incoming)
 		if (incoming) {
 			json_key("state");
 			json_str(s->state[0] ? s->state : NULL);
+			json_key("restore_us");
+			if (s->restore_us >= 0)
+				json_i64(s->restore_us);
+			else
+				json_str(NULL);
 		}
 		json_key("nr_files");
 		json_u64(s->files_declared);

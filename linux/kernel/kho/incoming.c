@@ -635,35 +635,43 @@ static void managed_add(struct managed_count *m, struct page *page,
  * the tail pages of a folio too (prep_compound_page() would be a second);
  * no one else can see the pages yet, so the flags are changed without
  * atomics. A 2 MiB hugetlb page is 512 struct pages: this is most of what
- * taking one back costs.
+ * taking one back costs, so the loop over the tail pages has no branch
+ * in its body (one loop per kind of block; a branch per page costs far
+ * more than the stores under emulation, and nothing on a real CPU).
  */
 static void restore_block(struct page *page, unsigned int order, bool folio,
 			  struct managed_count *m)
 {
 	unsigned long i, nr = 1UL << order;
-	bool compound = folio && order;
+
+	/* __ClearPageReserved() and __SetPageHead() spelt out */
+	__clear_bit(PG_reserved, &page->flags);
+	set_page_count(page, 1);
+	if (folio && order) {
+		for (i = 1; i < nr; i++) {
+			__clear_bit(PG_reserved, &page[i].flags);
+			set_page_count(page + i, 0);
+			prep_compound_tail(page, i);
+		}
+		__set_bit(PG_head, &page->flags);
+		prep_compound_head(page, order);
+	} else {
+		for (i = 1; i < nr; i++) {
+			__clear_bit(PG_reserved, &page[i].flags);
+			set_page_count(page + i, folio ? 0 : 1);
+		}
+	}
 	/*
 	 * A block may straddle a zone boundary not aligned to its order
 	 * (nodes can end on any page): then each page is counted in its own
 	 * zone, else the block at once (a zone's pages are contiguous in its
 	 * node, and no node is smaller than a block).
 	 */
-	bool one_zone = page_zone(page) == page_zone(page + nr - 1);
-
-	/* __ClearPageReserved(), and __SetPageHead() below, spelt out */
-	for (i = 0; i < nr; i++) {
-		__clear_bit(PG_reserved, &page[i].flags);
-		set_page_count(page + i, folio && i ? 0 : 1);
-		if (compound && i)
-			prep_compound_tail(page, i);
-		if (!one_zone)
-			managed_add(m, page + i, 1);
-	}
-	if (one_zone)
+	if (page_zone(page) == page_zone(page + nr - 1)) {
 		managed_add(m, page, nr);
-	if (compound) {
-		__set_bit(PG_head, &page->flags);
-		prep_compound_head(page, order);
+	} else {
+		for (i = 0; i < nr; i++)
+			managed_add(m, page + i, 1);
 	}
 }
 

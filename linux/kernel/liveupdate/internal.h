@@ -111,6 +111,8 @@ struct lu_file {
  * @nr_files: how many
  * @page: outgoing: its session page (preserved)
  * @more: outgoing: its file pages (&struct lu_more, preserved pages)
+ * @restore_us: incoming: how long taking its records and files back took
+ *	at boot (in the sessions listing, so a fleet sees what each costs)
  */
 struct lu_session {
 	struct list_head list;
@@ -122,6 +124,7 @@ struct lu_session {
 	unsigned long nr_files;
 	struct lu_session_page *page;
 	struct list_head more;
+	u64 restore_us;
 };
 
 /**

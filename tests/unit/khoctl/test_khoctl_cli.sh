@@ -587,12 +587,13 @@ t_sessions() {
 	  token=2 handler=memfd-v1 size=4096
 	outgoing name with spaces files=0
 	outgoing lu-empty files=0
-	incoming lu-in files=1 state=open
+	incoming lu-in files=1 state=open restore_us=1234
 	  token=9223372036854775813 handler=memfd-v1 retrieved=yes
 	EOF
 	KHO_SYSFS=$T/lsys run sessions
 	expect 0 || return 1
-	hasre "lu-data +2 files" &&
+	hasre "lu-in +1 file +open +taken back in 1234 us" &&
+		hasre "lu-data +2 files" &&
 		hasre "token 1 +memfd-v1 +268435456 bytes \(256.0 MiB\)" &&
 		hasre "name with spaces +0 files" &&
 		hasre "lu-empty +0 files" && hasre "lu-in +1 file +open" &&
@@ -681,7 +682,7 @@ fake_sessions() {
 	  token=1 handler=memfd-v1 size=268435456
 	  token=2 handler=hugetlb-v1 size=4096
 	outgoing q"uote\\back files=0
-	incoming lu-in files=2 state=held
+	incoming lu-in files=2 state=held restore_us=56
 	  token=9223372036854775813 handler=memfd-v1 retrieved=yes
 	  token=7 handler=memfd-v1 retrieved=no
 	EOF
@@ -689,6 +690,9 @@ fake_sessions() {
 
 t_sessions_json() {
 	fake_sessions "$T/jsys"
+	# a kernel before restore_us=
+	printf 'incoming older-kernel files=0 state=held\n' \
+		>>"$T/jsys/kernel/liveupdate/sessions"
 	KHO_SYSFS=$T/jsys run sessions --json
 	expect 0 || return 1
 	json 'j["schema"] == "khoctl-sessions-v1"' \
@@ -698,6 +702,8 @@ t_sessions_json() {
 		'j["outgoing"][0]["files"][1]["handler"] == "hugetlb-v1"' \
 		'j["outgoing"][1]["files"] == [] and j["outgoing"][1]["nr_files"] == 0' \
 		'j["incoming"][0]["state"] == "held"' \
+		'j["incoming"][0]["restore_us"] == 56' \
+		'j["incoming"][1]["restore_us"] is None' \
 		'j["incoming"][0]["files"][0]["token"] == "9223372036854775813"' \
 		'[f["retrieved"] for f in j["incoming"][0]["files"]] == [True, False]' ||
 		return 1
