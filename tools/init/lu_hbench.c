@@ -337,8 +337,11 @@ static void hb_gen2(int dev, const struct hb_kind *k, uint64_t size)
 	fd = hb_retrieve(dev, "hbench", HB_TOKEN, &s, &t);
 	rig_tap(fd >= 0, "lu_hbench: session and memfd retrieved: %s (%lu us)",
 		fd < 0 ? strerror(-fd) : "ok", t);
-	if (fd < 0)
+	if (fd < 0) {
+		if (s >= 0)
+			close(s);
 		return;
+	}
 	fill = hb_us();
 	r = lseek(fd, 0, SEEK_DATA) == 0 ? 0 : -errno;
 	fill = hb_us() - fill;
