@@ -684,10 +684,9 @@ static struct file *hugefd_retrieve(void *priv)
 			;
 		err = hugetlb_add_kept(file->f_mapping, st->folios + i,
 				       st->index[i], n, &added);
-		for (k = i; k < i + added; k++) {
-			folio_put(st->folios[k]);
+		/* their references are the page cache's now */
+		for (k = i; k < i + added; k++)
 			st->folios[k] = NULL;
-		}
 	}
 	if (err) {
 		/* what is in the file goes with it; finish puts the rest */
