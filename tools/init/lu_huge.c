@@ -56,6 +56,7 @@
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/falloc.h>
@@ -561,6 +562,7 @@ static void check_back(int fd)
 	long bad = 0, b;
 	int p, seals, huge;
 	char want[32];
+	struct stat st;
 	uint64_t h;
 
 	rig_tap(lseek(fd, 0, SEEK_END) == (off_t)size,
@@ -575,6 +577,12 @@ static void check_back(int fd)
 	}
 	rig_tap(bad == 0, "lu_huge: every byte of the %d written pages, and the holes zero: %ld bytes differ",
 		nr_filled(rig.gen), bad);
+	/* the inode counts the pages put back, as if each had been faulted */
+	if (fstat(fd, &st))
+		st.st_blocks = -1;
+	rig_tap(st.st_blocks == (blkcnt_t)(nr_filled(rig.gen) * (c->hp / 512)),
+		"lu_huge: st_blocks %lld (want %lld)", (long long)st.st_blocks,
+		(long long)(nr_filled(rig.gen) * (c->hp / 512)));
 	h = pfn_hash(fd, rig.gen, &huge);
 	snprintf(want, sizeof(want), "%llx", (unsigned long long)h);
 	{
