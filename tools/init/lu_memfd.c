@@ -609,38 +609,6 @@ static int make_holes(void)
 	return fd;
 }
 
-/*
- * Free pages, those in per-cpu lists included (MemFree leaves them out,
- * and freeing 32 MiB can leave several MiB there): nr_free_pages from
- * /proc/vmstat plus every "count:" of /proc/zoneinfo's pagesets. -1 if
- * unreadable.
- */
-static long free_pages_all(void)
-{
-	static char buf[1 << 16];
-	long n = 0, total = -1;
-	char *p;
-	int fd, r;
-
-	fd = open("/proc/zoneinfo", O_RDONLY);
-	if (fd < 0)
-		return -1;
-	while ((r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
-		n += r;
-	close(fd);
-	buf[n] = '\0';
-	for (p = buf; (p = strstr(p, "count: ")); p += 7)
-		total += strtol(p + 7, NULL, 10);
-	fd = open("/proc/vmstat", O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	p = strstr(buf, "nr_free_pages ");
-	return p ? total + 1 + strtol(p + 14, NULL, 10) : -1;
-}
-
 /* pages of [0, size) of @fd in its page cache, or -1 */
 static long resident(int fd, uint64_t size)
 {
@@ -777,12 +745,13 @@ static void lazy_gen2(int dev, int populate)
 		n, L_READ_SIZE / PG, populate ? "all: memfd_populate=1" : "none");
 	expect_err(-lu_ioc_finish(s), 0, "lazy: FINISH before the memfds are used");
 	close(s);
-	before = free_pages_all();
+	before = rig_free_bytes();
 	close(fd[L_CLOSE]);
-	after = free_pages_all();
-	rig_tap(before >= 0 && after - before >= (long)(L_CLOSE_SIZE / PG * 15 / 16),
+	after = rig_free_bytes();
+	n = before < 0 || after < 0 ? 0 : (after - before) / (long)PG;
+	rig_tap(n >= (long)(L_CLOSE_SIZE / PG * 15 / 16),
 		"lu_lazy: closing an untouched %lu MiB memfd frees its %lu pages: %ld more free pages",
-		L_CLOSE_SIZE >> 20, L_CLOSE_SIZE / PG, after - before);
+		L_CLOSE_SIZE >> 20, L_CLOSE_SIZE / PG, n);
 	lazy_two_readers(fd[L_READ]);
 	lazy_holes(fd[L_HOLES]);
 	lazy_cut(fd[L_CUT]);
