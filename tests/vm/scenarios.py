@@ -951,14 +951,15 @@ def liveupdate(arch=""):
                            append="kho=on rig.lu_dio=2")}
     # two QEMU guests (Debian's 7.2, TCG inside the TCG VM) kept running
     # across two host kexecs by khovm, one in 2 MiB folios writing to its
-    # own virtio-blk disk; and one whose RAM record the next kernel
+    # own virtio-blk disk, one in 2 MiB hugetlb pages from the pool each
+    # generation boots with; and one whose RAM record the next kernel
     # refuses: reported lost, never started blank, while the other VM
     # comes back on its own
     if not arch:
         yield {"name": "vm-live-update",
                "run": dict(name="kho@vm", gens=3, mem="1536M", smp=2,
                            boot_timeout=900, usr=True, disk=64,
-                           append="kho=on rig.lu_vm=1")}
+                           append="kho=on hugepages=16 rig.lu_vm=1")}
         yield {"name": "vm-live-update-lost",
                "run": dict(name="kho@vm-lost", gens=2, mem="1536M", smp=2,
                            boot_timeout=900, usr=True,

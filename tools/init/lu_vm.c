@@ -9,7 +9,9 @@
  *    "always" while it fills its RAM, "never" after), and a virtio-blk
  *    disk of its own when the rig gave the host one (/dev/vda): every
  *    pass the guest writes a record to it and checks all of them;
- *  - vm2, 32 MiB in 4 KiB folios, no disk.
+ *  - vm2, 32 MiB in 2 MiB hugetlb pages ("khovm start --hugepages=2M"),
+ *    from a pool of 16 the scenario boots every generation with
+ *    (hugepages=16), no disk.
  * It waits for each guest's first full check of its RAM, notes its last
  * line (boot id, pass, counter, clock) and runs "khovm save" before the
  * kexec; with QEMU gone, it reads the guest's last records on the disk
@@ -18,9 +20,13 @@
  * carrying on: same boot id, pass, counter and clock further than before,
  * no bad word in any pass, every disk record written before the update
  * read back by the guest after it, vm1's RAM still in 2 MiB folios
- * (ShmemHugePages); then saves them again for the next generation.
+ * (ShmemHugePages), vm2's in the hugetlb pool (all 16 pages of it the
+ * VM's: the kept pages took the new pool's room, none free that is not
+ * reserved, khovm restore says "in 2 MiB huge pages"); then saves them
+ * again for the next generation.
  *
- * rig.lu_vm=2: the first VM is named dmg-target (no disk, no THP), and
+ * rig.lu_vm=2: the first VM is named dmg-target (no disk, no THP), vm2
+ * is in 4 KiB folios, and
  * generation 1 has the freeze damage its RAM memfd's record (debugfs
  * liveupdate/corrupt memfd-count: a size and folio count no RAM holds,
  * which the next kernel refuses): that memfd does not come back, and
@@ -49,7 +55,7 @@
 
 struct vm {
 	char name[32], serial[64];
-	int mib, disk, thp;
+	int mib, disk, thp, huge;
 	struct guest_line was, g;
 };
 
@@ -245,10 +251,23 @@ static void save_all(void)
 			host_disk_check(&vms[i]);
 }
 
+/* @v's RAM in the hugetlb pool: every page of the pool the VM's */
+static void huge_check(struct vm *v, const char *when)
+{
+	long total = rig_meminfo("HugePages_Total") / 1024,
+	     free = rig_meminfo("HugePages_Free") / 1024,
+	     rsvd = rig_meminfo("HugePages_Rsvd") / 1024;
+
+	rig_tap(total == v->mib / 2 && free == rsvd,
+		"lu_vm: %s's RAM %s in 2 MiB hugetlb pages: HugePages_Total %ld (want %d), Free %ld, Rsvd %ld (want as many: every page the VM's)",
+		v->name, when, total, v->mib / 2, free, rsvd);
+}
+
 static void start(struct vm *v)
 {
 	char mib[16], chardev[96];
-	char *argv[] = { RIG_KHOVM, "start", v->name, mib, "--",
+	/* without huge pages, argv + 1 from "khovm start NAME" on */
+	char *argv[] = { RIG_KHOVM, "start", "--hugepages=2M", v->name, mib, "--",
 			 "-accel", "tcg,tb-size=32", "-display", "none",
 			 "-nodefaults",
 			 "-chardev", chardev, "-serial", "chardev:s0",
@@ -264,11 +283,16 @@ static void start(struct vm *v)
 	snprintf(chardev, sizeof(chardev), "file,id=s0,path=%s,append=on",
 		 v->serial);
 	snprintf(what, sizeof(what), "khovm start %s: %d MiB guest, RAM in a memfd%s%s",
-		 v->name, v->mib, v->thp ? " in 2 MiB folios" : "",
+		 v->name, v->mib, v->thp ? " in 2 MiB folios" :
+		 v->huge ? " in 2 MiB hugetlb pages" : "",
 		 v->disk ? ", a virtio-blk disk" : "");
 	if (v->thp && rig_write_file(THP_KNOB, "always"))
 		rig_tap(0, "lu_vm: shmem_enabled=always");
-	if (khovm(argv, what, NULL, 0))
+	if (!v->huge) {
+		argv[1] = RIG_KHOVM;
+		argv[2] = "start";
+	}
+	if (khovm(v->huge ? argv : argv + 1, what, NULL, 0))
 		return;
 	ok = wait_pass(v, 1, 600);
 	rig_tap(ok && !v->g.bad && !v->g.dbad &&
@@ -284,6 +308,8 @@ static void start(struct vm *v)
 			"lu_vm: %s's RAM is in 2 MiB folios (ShmemHugePages %ld MiB of %d)",
 			v->name, huge >> 20, v->mib);
 	}
+	if (v->huge)
+		huge_check(v, "is");
 }
 
 static void gen1(void)
@@ -327,6 +353,8 @@ static void carried_on(struct vm *v)
 			"lu_vm: %s's RAM is still in 2 MiB folios (ShmemHugePages %ld MiB of %d)",
 			v->name, huge >> 20, v->mib);
 	}
+	if (v->huge)
+		huge_check(v, "is still");
 }
 
 static void later(void)
@@ -382,6 +410,9 @@ static void later(void)
 	}
 	if (ret)
 		return;
+	rig_tap(strstr(out, "vm2 restored and running: QEMU pid") &&
+		strstr(out, "MiB of RAM in 2 MiB huge pages as it was"),
+		"lu_vm: khovm restore says vm2's RAM is back in 2 MiB huge pages");
 	carried_on(&vms[0]);
 	carried_on(&vms[1]);
 	if (rig.gen < rig.gens)
@@ -405,6 +436,7 @@ void scenario_lu_vm(void)
 	vms[0].disk = !lost_mode && access(DISK, R_OK) == 0;
 	snprintf(vms[1].name, sizeof(vms[1].name), "vm2");
 	vms[1].mib = 32;
+	vms[1].huge = !lost_mode;
 	for (i = 0; i < 2; i++)
 		snprintf(vms[i].serial, sizeof(vms[i].serial),
 			 VM_DIR "/%s.serial", vms[i].name);

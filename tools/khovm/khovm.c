@@ -3,9 +3,11 @@
  * khovm.c - the VM live update agent: QEMU guests whose RAM is a memfd
  * are kept across a kexec into the next kernel, their memory never copied.
  *
- *   khovm start NAME MIB [-- QEMU-ARGS...]
+ *   khovm start [--hugepages=SIZE] NAME MIB [-- QEMU-ARGS...]
  *                 start a QEMU VM whose MIB MiB of RAM are a memfd the
- *                 agent made, with a QMP socket of its own
+ *                 agent made, with a QMP socket of its own; with
+ *                 --hugepages (2M, 1G), a hugetlb memfd of that page
+ *                 size, its pages reserved from the pool up front (ram.c)
  *   khovm list    the VMs of this kernel, and those kept by the previous
  *   khovm save    before "kexec -e": stop every VM, save its device state
  *                 (QEMU's migration with x-ignore-shared: RAM stays where
@@ -241,9 +243,11 @@ int ram_samples(int fd, uint64_t size, struct vm_desc *d)
 const char *ram_check(int fd, const struct vm_desc *d)
 {
 	static char why[128];
+	const char *no;
 	struct stat st;
 	uint8_t *m;
 	unsigned int i;
+	int shift;
 
 	if (fstat(fd, &st))
 		return "cannot stat the RAM memfd";
@@ -252,6 +256,18 @@ const char *ram_check(int fd, const struct vm_desc *d)
 			 (long long)st.st_size, d->ram_bytes);
 		return why;
 	}
+	shift = ram_huge_shift_of(fd);
+	if (shift != (int)d->ram_huge_shift) {
+		snprintf(why, sizeof(why), "RAM is%s, it was saved%s",
+			 shift > 0 ? ram_kind(shift) : " not in huge pages",
+			 d->ram_huge_shift ? ram_kind(d->ram_huge_shift) :
+			 " not in huge pages");
+		return why;
+	}
+	/* the huge pages the guest never touched: from this kernel's pool */
+	no = ram_reserve(fd, d->ram_bytes, d->ram_huge_shift);
+	if (no)
+		return no;
 	if (!d->nr_samples)
 		return "no page of the saved RAM was written: nothing to check it against";
 	m = mmap(NULL, d->ram_bytes, PROT_READ, MAP_SHARED, fd, 0);
@@ -287,7 +303,10 @@ static int read_desc_fd(int fd, struct vm_desc *d)
 	if (pread(fd, d, sizeof(*d), 0) != (ssize_t)sizeof(*d) ||
 	    memcmp(d->magic, DESC_MAGIC, sizeof(d->magic)) ||
 	    d->nr_args > MAX_ARGS || d->args_len > sizeof(d->args) ||
-	    d->nr_samples > SAMPLES || !d->ram_bytes)
+	    d->nr_samples > SAMPLES || !d->ram_bytes ||
+	    (d->ram_huge_shift && (d->ram_huge_shift < 16 ||
+				   d->ram_huge_shift > 34 ||
+				   d->ram_bytes & ((1ULL << d->ram_huge_shift) - 1))))
 		return -1;
 	d->name[sizeof(d->name) - 1] = 0;
 	d->args[sizeof(d->args) - 1] = 0;
@@ -318,6 +337,7 @@ static pid_t spawn_qemu(const struct vm_desc *d, int ram, bool incoming)
 {
 	static char qmp[512], qmparg[600];
 	char log[512], obj[256], mem[32];
+	uint64_t align = 2ULL << 20;
 	const char *argv[MAX_ARGS + 24];
 	const char *a = d->args;
 	unsigned int i, n = 0;
@@ -329,11 +349,14 @@ static pid_t spawn_qemu(const struct vm_desc *d, int ram, bool incoming)
 	unlink(qmp);
 	/*
 	 * align=2M: QEMU maps a file at its page size (4 KiB for shmem), and
-	 * a mapping not 2 MiB aligned gets no huge folio from a fault
+	 * a mapping not 2 MiB aligned gets no huge folio from a fault; for
+	 * hugetlb RAM QEMU wants a multiple of the huge page size
 	 */
+	if (d->ram_huge_shift > 21)
+		align = 1ULL << d->ram_huge_shift;
 	snprintf(obj, sizeof(obj),
-		 "memory-backend-file,id=khovm-ram,size=%" PRIu64 ",mem-path=/proc/self/fd/%d,share=on,align=2M",
-		 d->ram_bytes, RAM_FD);
+		 "memory-backend-file,id=khovm-ram,size=%" PRIu64 ",mem-path=/proc/self/fd/%d,share=on,align=%" PRIu64 "K",
+		 d->ram_bytes, RAM_FD, align >> 10);
 	snprintf(mem, sizeof(mem), "%" PRIu64 "M", d->ram_bytes >> 20);
 	argv[n++] = d->qemu;
 	for (i = 0; i < d->nr_args; i++, a += strlen(a) + 1)
@@ -470,7 +493,17 @@ static void print_log(const char *name)
 
 /* ---- device state: QEMU's migration, RAM left out (x-ignore-shared) ---- */
 
-#define IGNORE_SHARED "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":true}]}}"
+#define SHARED_CAP(on) "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":" on "}]}}"
+
+/*
+ * x-ignore-shared on (RAM left where it is) or off (RAM in the stream),
+ * said every time: a QEMU that "khovm rehearse" restarted has it on, and
+ * a "khovm save-to" of it must still write the RAM
+ */
+static int ignore_shared(int q, bool on)
+{
+	return qmp_cmd(q, on ? SHARED_CAP("true") : SHARED_CAP("false"), NULL, 0);
+}
 
 /* QEMU 7.2 migrates at 32 MiB/s unless told otherwise: no limit here */
 #define NO_THROTTLE "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":1099511627776}}"
@@ -483,7 +516,7 @@ static int save_state(int q, int state, char *status, size_t len, bool shared)
 {
 	return qmp_cmd(q, "{\"execute\":\"stop\"}", NULL, 0) ||
 	       qmp_cmd(q, NO_THROTTLE, NULL, 0) ||
-	       (shared && qmp_cmd(q, IGNORE_SHARED, NULL, 0)) ||
+	       ignore_shared(q, shared) ||
 	       qmp_send_fd(q, "khovm-state", state) ||
 	       qmp_cmd(q, "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"fd:khovm-state\"}}",
 		       NULL, 0) ||
@@ -515,7 +548,7 @@ static const char *load_state(const struct vm_desc *d, int ram, int state,
 	}
 	t->qemu = kclock();
 	if (lseek(state, at, SEEK_SET) != at ||
-	    (shared && qmp_cmd(*q, IGNORE_SHARED, NULL, 0)) ||
+	    ignore_shared(*q, shared) ||
 	    qmp_send_fd(*q, "khovm-state", state) ||
 	    qmp_cmd(*q, "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:khovm-state\"}}",
 		    NULL, 0) ||
@@ -577,17 +610,25 @@ static int cmd_start(int argc, char **argv)
 	struct vm_desc *d = calloc(1, sizeof(*d));
 	const char *qemu = getenv("KHOVM_QEMU");
 	size_t off = 0, l;
+	int i, ram, q, huge = 0;
 	pid_t pid;
-	int i, ram, q;
 
+	if (argc > 1 && !strncmp(argv[1], "--hugepages=", 12)) {
+		huge = ram_huge_shift(argv[1] + 12);
+		if (huge < 0)
+			die("--hugepages=%s: not a huge page size (2M, 1G)", argv[1] + 12);
+		argc--;
+		argv++;
+	}
 	if (argc < 3 || !name_ok(argv[1]) || atol(argv[2]) <= 0)
-		die("usage: khovm start NAME MIB [-- QEMU-ARGS...] (NAME: letters, digits, - and _)");
+		die("usage: khovm start [--hugepages=2M|1G] NAME MIB [-- QEMU-ARGS...] (NAME: letters, digits, - and _)");
 	if (read_pid(argv[1]) && alive(read_pid(argv[1])))
 		die("%s is running already", argv[1]);
 	memcpy(d->magic, DESC_MAGIC, sizeof(d->magic));
 	snprintf(d->name, sizeof(d->name), "%s", argv[1]);
 	snprintf(d->qemu, sizeof(d->qemu), "%s", qemu ? qemu : "qemu-system-x86_64");
 	d->ram_bytes = (uint64_t)atol(argv[2]) << 20;
+	d->ram_huge_shift = huge;
 	for (i = 3; i < argc; i++) {
 		if (i == 3 && !strcmp(argv[i], "--"))
 			continue;
@@ -600,9 +641,7 @@ static int cmd_start(int argc, char **argv)
 	}
 	d->args_len = off;
 	mkdir(vm_dir(), 0700);
-	ram = memfd_create(d->name, MFD_CLOEXEC);
-	if (ram < 0 || ftruncate(ram, d->ram_bytes))
-		die("memfd of %" PRIu64 " MiB: %s", d->ram_bytes >> 20, strerror(errno));
+	ram = ram_create(d->name, d->ram_bytes, d->ram_huge_shift);
 	write_desc(d->name, d);
 	pid = spawn_qemu(d, ram, false);
 	close(ram);
@@ -613,8 +652,9 @@ static int cmd_start(int argc, char **argv)
 	}
 	close(q);
 	write_pid(d->name, pid);
-	say("%s started: QEMU pid %d, %" PRIu64 " MiB of RAM in a memfd", d->name,
-	    pid, d->ram_bytes >> 20);
+	say("%s started: QEMU pid %d, %" PRIu64 " MiB of RAM in a memfd%s",
+	    d->name, pid, d->ram_bytes >> 20, ram_kind(d->ram_huge_shift));
+	free(d);
 	return 0;
 }
 
@@ -684,8 +724,9 @@ static int save_one(int dev, const char *name)
 	d.saved_clock = kclock();
 	if (pwrite(desc, &d, sizeof(d), 0) != (ssize_t)sizeof(d))
 		say("%s: the end of its save not recorded (%s)", name, strerror(errno));
-	say("%s saved: %" PRIu64 " MiB of RAM kept in place, %.1f KiB of device state, %u RAM samples; stopped for %.0f ms so far (state %.0f, samples %.0f, preserve %.0f, QEMU exit %.0f)",
-	    name, d.ram_bytes >> 20, d.state_bytes / 1024.0, d.nr_samples,
+	say("%s saved: %" PRIu64 " MiB of RAM%s kept in place, %.1f KiB of device state, %u RAM samples; stopped for %.0f ms so far (state %.0f, samples %.0f, preserve %.0f, QEMU exit %.0f)",
+	    name, d.ram_bytes >> 20, ram_kind(d.ram_huge_shift),
+	    d.state_bytes / 1024.0, d.nr_samples,
 	    now_ms() - t0, t_state - t0, t_sample - t_state, t_keep - t_sample,
 	    now_ms() - t_keep);
 	close(q);
@@ -848,8 +889,9 @@ static int restore_one(int dev, const char *name)
 		goto lost;
 	write_pid(name, pid);
 	lu_finish(s);
-	say("%s restored and running: QEMU pid %d, %" PRIu64 " MiB of RAM as it was (restore %.0f ms)",
-	    name, pid, d.ram_bytes >> 20, now_ms() - t0);
+	say("%s restored and running: QEMU pid %d, %" PRIu64 " MiB of RAM%s as it was (restore %.0f ms)",
+	    name, pid, d.ram_bytes >> 20, ram_kind(d.ram_huge_shift),
+	    now_ms() - t0);
 	say_phases(&d, start, got, &t);
 	close(q);
 	close(s);
@@ -1003,9 +1045,7 @@ static int cmd_restore_from(int argc, char **argv)
 		die("%s: %s", argv[1], fd < 0 ? strerror(errno) :
 		    "no VM saved there by khovm save-to");
 	mkdir(vm_dir(), 0700);
-	ram = memfd_create(d.name, MFD_CLOEXEC);
-	if (ram < 0 || ftruncate(ram, d.ram_bytes))
-		die("memfd of %" PRIu64 " MiB: %s", d.ram_bytes >> 20, strerror(errno));
+	ram = ram_create(d.name, d.ram_bytes, d.ram_huge_shift);
 	write_desc(d.name, &d);
 	got = kclock();
 	why = load_state(&d, ram, fd, STREAM_AT, false, &pid, &q, &t);
@@ -1017,8 +1057,8 @@ static int cmd_restore_from(int argc, char **argv)
 		die("%s not restored from %s: %s", d.name, argv[1], why);
 	}
 	write_pid(d.name, pid);
-	say("%s restored from %s and running: QEMU pid %d, %" PRIu64 " MiB of RAM read back",
-	    d.name, argv[1], pid, d.ram_bytes >> 20);
+	say("%s restored from %s and running: QEMU pid %d, %" PRIu64 " MiB of RAM%s read back",
+	    d.name, argv[1], pid, d.ram_bytes >> 20, ram_kind(d.ram_huge_shift));
 	say_phases(&d, start, got, &t);
 	close(q);
 	close(ram);
@@ -1065,8 +1105,9 @@ static int cmd_list(void)
 		pid = read_pid(name);
 		if (read_desc(name, &d))
 			continue;
-		printf("%-24s %8" PRIu64 " MiB  %s\n", name, d.ram_bytes >> 20,
-		       pid && alive(pid) ? "running" : "stopped");
+		printf("%-24s %8" PRIu64 " MiB  %s%s\n", name, d.ram_bytes >> 20,
+		       pid && alive(pid) ? "running" : "stopped",
+		       ram_kind(d.ram_huge_shift));
 	}
 	if (dir)
 		closedir(dir);

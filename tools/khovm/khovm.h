@@ -31,7 +31,7 @@ struct vm_desc {
 	uint32_t nr_args;
 	uint32_t args_len;
 	uint32_t nr_samples;
-	uint32_t pad;
+	uint32_t ram_huge_shift;	/* hugetlb RAM: log2 of its page size; 0: shmem */
 	struct {
 		uint64_t page;
 		uint64_t hash;
@@ -44,6 +44,13 @@ const char *vm_dir(void);
 double now_ms(void);
 int ram_samples(int fd, uint64_t size, struct vm_desc *d);
 const char *ram_check(int fd, const struct vm_desc *d);
+
+/* ram.c */
+int ram_huge_shift(const char *arg);
+const char *ram_kind(uint32_t huge_shift);
+const char *ram_reserve(int fd, uint64_t bytes, uint32_t huge_shift);
+int ram_create(const char *name, uint64_t bytes, uint32_t huge_shift);
+int ram_huge_shift_of(int fd);
 
 /* clock.c */
 struct kexec_tl_record;
