@@ -9,6 +9,8 @@
 # and in 2 MiB hugetlb pages (the pool's counters checked, a VM too big
 # for the pool refused with the pool's figures). The hugetlb cases need
 # root and a 2 MiB pool size; the pool is grown for them and put back.
+# With a 1 GiB pool size and a free GiB, a 1 GiB guest in one 1 GiB page
+# is started and rehearsed too.
 # Prints kselftest TAP.
 
 D=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +19,9 @@ GUEST=${KHOVM_GUEST:-$D/guest.elf}
 QEMU=${KHOVM_QEMU:-qemu-system-x86_64}
 T=$(mktemp -d /tmp/khovm-cli-XXXXXX) || exit 1
 POOL=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+POOL1G=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
 pool0=
+pool1g=
 export KHOVM_DIR=$T/vms KHOVM_QEMU=$QEMU
 export ASAN_OPTIONS=exitcode=99:detect_leaks=0
 export UBSAN_OPTIONS=exitcode=99:print_stacktrace=1:halt_on_error=1
@@ -30,6 +34,7 @@ cleanup() {
 	done
 	sleep 0.2
 	[ -n "$pool0" ] && echo "$pool0" >"$POOL" 2>/dev/null
+	[ -n "$pool1g" ] && echo "$pool1g" >"$POOL1G" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -50,6 +55,15 @@ t() {
 	fi
 	if [ "$3" = hugetlb ] && [ -z "$pool0" ]; then
 		echo "ok $n $d # SKIP no 2 MiB hugetlb pool we may grow (root, $POOL)"
+		return
+	fi
+	if [ "$3" = hugetlb1g ] && [ -z "$pool1g" ]; then
+		echo "ok $n $d # SKIP no 1 GiB hugetlb pool we may grow (root, $POOL1G)"
+		return
+	fi
+	if [ "$3" = hugetlb1g ] &&
+	   ! { echo $((pool1g + 1)) >"$POOL1G"; [ "$(cat "$POOL1G")" -gt "$pool1g" ]; } 2>/dev/null; then
+		echo "ok $n $d # SKIP no free GiB for a 1 GiB page on this machine"
 		return
 	fi
 	why=
@@ -220,14 +234,41 @@ t_hugetlb() {
 	return $r
 }
 
+# the pool has one more 1 GiB page (t): a guest in it, QEMU at align=1G
+hugetlb_1g() {
+	local was
+	start g1 1024 --hugepages=1G || return 1
+	has "1024 MiB of RAM in a memfd in 1 GiB huge pages" || return 1
+	passes g1 1 || return 1
+	run list
+	has "in 1 GiB huge pages" || return 1
+	run rehearse g1
+	expect 0 || return 1
+	was=$(last g1)
+	carries_on g1 "$was"
+}
+
+t_hugetlb_1g() {
+	local r
+
+	hugetlb_1g
+	r=$?
+	stop_vm g1
+	return $r
+}
+
 tests() {
 	t t_usage "start: a huge page size that is none, RAM not a whole number of huge pages, a bad name"
 	t t_shmem "shmem RAM: rehearse, then save-to and restore-from: the same guest carries on"
 	t t_hugetlb "hugetlb RAM (2 MiB): the pool's pages claimed, rehearse, save-to, restore-from; too big a VM refused" hugetlb
+	t t_hugetlb_1g "hugetlb RAM (1 GiB): a 1 GiB guest in one 1 GiB page started, rehearsed, carries on" hugetlb1g
 }
 
 if [ "$(id -u)" = 0 ] && [ -w "$POOL" ]; then
 	pool0=$(cat "$POOL")
+fi
+if [ "$(id -u)" = 0 ] && [ -w "$POOL1G" ]; then
+	pool1g=$(cat "$POOL1G")
 fi
 echo "TAP version 13"
 mode=count
