@@ -11,6 +11,8 @@
 # kernel version would gain a "+"), so the checks run in a hard-linked
 # copy of it, $B/checkroot, with LICENSES/ and include/ committed.
 set -uo pipefail
+# (no "producer | grep -q" under pipefail: grep -q leaves at the first
+# match, the producer may then die of SIGPIPE and fail the pipeline)
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-$top/build}
 src=$B/linux
@@ -45,7 +47,7 @@ for f in $files; do
 	cmp -s "$top/linux/$f" "$f" ||
 		{ echo "check: $f differs from the tree (scripts/tree.sh)" >&2; rc=1; continue; }
 	out=$(scripts/checkpatch.pl --strict --show-types -f "$f" 2>&1)
-	echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks" ||
+	grep -q "total: 0 errors, 0 warnings, 0 checks" <<<"$out" ||
 		{ echo "$out" | grep -v '^$'; rc=1; }
 	case $f in
 	*.[ch]) scripts/kernel-doc -none "$f" 2>&1 | grep . && rc=1 ;;
@@ -53,7 +55,7 @@ for f in $files; do
 done
 for p in "$tmp"/*.patch; do
 	out=$(scripts/checkpatch.pl --strict "$p" 2>&1)
-	echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks" ||
+	grep -q "total: 0 errors, 0 warnings, 0 checks" <<<"$out" ||
 		{ echo "$(basename "$p"):"; echo "$out"; rc=1; }
 done
 # Generic code builds on every architecture: no x86-only clock in it.

@@ -57,7 +57,7 @@ apt-get update -qq
 inst=()
 for p in "${missing[@]}"; do
 	if [ "$p" = linux-source-6.12 ]; then
-		if apt-cache madison linux-source-6.12 | awk '{print $3}' | grep -qxF "$pin"; then
+		if apt-cache madison linux-source-6.12 | awk '{print $3}' | grep -xF "$pin" >/dev/null; then
 			p="linux-source-6.12=$pin"
 		else
 			newest=$(apt-cache madison linux-source-6.12 | awk 'NR==1 {print $3}')

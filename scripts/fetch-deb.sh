@@ -18,7 +18,7 @@ mapfile -t offered < <(apt-cache madison "$pkg" | awk -F'|' '{gsub(/ /, "", $2);
 ver=$want
 if [ "$want" = newest ]; then
 	ver=${offered[0]}
-elif ! printf '%s\n' "${offered[@]}" | grep -qxF "$want"; then
+elif ! printf '%s\n' "${offered[@]}" | grep -xF "$want" >/dev/null; then
 	ver=${offered[0]}
 	echo "fetch-deb: WARNING: the archive no longer has $pkg $want, using its newest, $ver" >&2
 fi
