@@ -17,9 +17,9 @@ export UBSAN_OPTIONS=exitcode=99:print_stacktrace=1:halt_on_error=1
 unset KHO_DEBUGFS KHO_SYSFS KHO_PROC KHO_SYSTEMCTL
 export LC_ALL=C
 
-n=0
-fails=0
-mode=count
+TOOL=khoctl
+# shellcheck source=../cli-tap.sh
+. "$D/cli-tap.sh"
 
 # t FUNCTION DESCRIPTION [NEEDS...]: one TAP line; skipped when a
 # program it needs is missing
@@ -34,48 +34,7 @@ t() {
 			return
 		fi
 	done
-	why=
-	if "$f"; then
-		echo "ok $n $d"
-	else
-		echo "not ok $n $d"
-		[ -n "$why" ] && echo "# $why"
-		sed 's/^/# out: /' "$T/out" 2>/dev/null | head -20
-		sed 's/^/# err: /' "$T/err" 2>/dev/null | head -20
-		fails=$((fails + 1))
-	fi
-}
-
-fail() {
-	why="$*"
-	return 1
-}
-
-# run ARGS...: khoctl, stdout in $T/out, stderr in $T/err, status in $rc
-run() {
-	"$K" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	if grep -q "Sanitizer\|runtime error" "$T/err"; then
-		rc=99
-	fi
-	return 0
-}
-
-# expect RC: the last run's status
-expect() {
-	[ "$rc" = "$1" ] || fail "exit status $rc, expected $1"
-}
-
-# one_error TEXT: exit 1 and exactly one "khoctl: ...TEXT..." line on stderr
-one_error() {
-	expect 1 || return 1
-	[ "$(wc -l <"$T/err")" = 1 ] || fail "stderr is not one line"
-	[ "$(cut -c1-8 "$T/err")" = "khoctl: " ] || fail "no 'khoctl: ' prefix"
-	grep -qF -- "$1" "$T/err" || fail "stderr lacks '$1'"
-}
-
-has() {
-	grep -qF -- "$1" "$T/out" || fail "stdout lacks '$1'"
+	tap_one "$f" "$d"
 }
 
 hasre() {
@@ -940,14 +899,5 @@ tests() {
 	t t_check "check: exit 0/3, holders under systemd, file kinds, incoming, KHO off" "$DTC" python3
 }
 
-echo "TAP version 13"
 setup
-mode=count
-n=0
-tests
-echo "1..$n"
-mode=run
-n=0
-tests
-echo "# Totals: pass:$((n - fails)) fail:$fails"
-[ "$fails" = 0 ]
+tap_main

@@ -39,12 +39,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-fails=0
-mode=count
+TOOL=khovm
+# shellcheck source=../cli-tap.sh
+. "$D/cli-tap.sh"
 
-# t FUNCTION DESCRIPTION [hugetlb]: one TAP line; "hugetlb" tests are
-# skipped without root or a 2 MiB pool, all of them without QEMU
+# t FUNCTION DESCRIPTION [hugetlb|hugetlb1g]: one TAP line; "hugetlb"
+# tests are skipped without root or a 2 MiB pool, "hugetlb1g" ones
+# without a 1 GiB page to add to its pool, all of them without QEMU
 t() {
 	local f=$1 d=$2
 	n=$((n + 1))
@@ -66,46 +67,7 @@ t() {
 		echo "ok $n $d # SKIP no free GiB for a 1 GiB page on this machine"
 		return
 	fi
-	why=
-	if "$f"; then
-		echo "ok $n $d"
-	else
-		echo "not ok $n $d"
-		[ -n "$why" ] && echo "# $why"
-		sed 's/^/# out: /' "$T/out" 2>/dev/null | head -20
-		sed 's/^/# err: /' "$T/err" 2>/dev/null | head -20
-		fails=$((fails + 1))
-	fi
-}
-
-fail() {
-	why="$*"
-	return 1
-}
-
-# run ARGS...: khovm, stdout in $T/out, stderr in $T/err, status in $rc
-run() {
-	"$K" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	if grep -q "Sanitizer\|runtime error" "$T/err"; then
-		rc=99
-	fi
-	return 0
-}
-
-expect() {
-	[ "$rc" = "$1" ] || fail "exit status $rc, expected $1"
-}
-
-# one_error TEXT: exit 1, one "khovm: ...TEXT..." line on stderr
-one_error() {
-	expect 1 || return 1
-	[ "$(wc -l <"$T/err")" = 1 ] || fail "stderr is not one line" || return 1
-	grep -q "^khovm: .*$1" "$T/err" || fail "stderr lacks '$1'"
-}
-
-has() {
-	grep -qF -- "$1" "$T/out" || fail "stdout lacks '$1'"
+	tap_one "$f" "$d"
 }
 
 # start VM MIB [OPTION]: a guest on its own serial log
@@ -270,13 +232,4 @@ fi
 if [ "$(id -u)" = 0 ] && [ -w "$POOL1G" ]; then
 	pool1g=$(cat "$POOL1G")
 fi
-echo "TAP version 13"
-mode=count
-n=0
-tests
-echo "1..$n"
-mode=run
-n=0
-tests
-echo "# Totals: pass:$((n - fails)) fail:$fails"
-[ "$fails" = 0 ]
+tap_main
