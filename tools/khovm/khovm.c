@@ -246,6 +246,7 @@ const char *ram_check(int fd, const struct vm_desc *d)
 	const char *no;
 	struct stat st;
 	uint8_t *m;
+	void *map;
 	unsigned int i;
 	int shift;
 
@@ -264,15 +265,13 @@ const char *ram_check(int fd, const struct vm_desc *d)
 			 " not in huge pages");
 		return why;
 	}
-	/* the huge pages the guest never touched: from this kernel's pool */
-	no = ram_reserve(fd, d->ram_bytes, d->ram_huge_shift);
-	if (no)
-		return no;
 	if (!d->nr_samples)
 		return "no page of the saved RAM was written: nothing to check it against";
-	m = mmap(NULL, d->ram_bytes, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return "cannot map the RAM memfd";
+	/* and the huge pages the guest never touched: from this kernel's pool */
+	no = ram_map(fd, d->ram_bytes, d->ram_huge_shift, &map);
+	if (no)
+		return no;
+	m = map;
 	for (i = 0; i < d->nr_samples; i++)
 		if (hash(m + d->sample[i].page * PG, PG) != d->sample[i].hash)
 			break;

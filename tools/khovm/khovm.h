@@ -48,7 +48,7 @@ const char *ram_check(int fd, const struct vm_desc *d);
 /* ram.c */
 int ram_huge_shift(const char *arg);
 const char *ram_kind(uint32_t huge_shift);
-const char *ram_reserve(int fd, uint64_t bytes, uint32_t huge_shift);
+const char *ram_map(int fd, uint64_t bytes, uint32_t huge_shift, void **map);
 int ram_create(const char *name, uint64_t bytes, uint32_t huge_shift);
 int ram_huge_shift_of(int fd);
 

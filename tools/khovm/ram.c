@@ -118,33 +118,33 @@ static const char *pool_figures(uint32_t shift)
 }
 
 /**
- * ram_reserve() - reserve the huge pages a hugetlb RAM memfd still needs
+ * ram_map() - map a RAM memfd to read it, its huge pages all reserved
  * @fd: the memfd
  * @bytes: its size
- * @huge_shift: its page size, 0 for a shmem memfd (nothing to do)
+ * @huge_shift: its page size, 0 for a shmem memfd
+ * @map: set to the mapping (the caller unmaps it)
  *
  * A shared mapping of a hugetlbfs file reserves a pool page for each of
  * its pages not yet in the file, and the reservation stays with the file
  * once unmapped: what is reserved here no other user of the pool can
  * take before the guest touches it.
  *
- * Return: NULL, or why not (the pool's figures).
+ * Return: NULL, or why not (for hugetlb RAM, the pool's figures).
  */
-const char *ram_reserve(int fd, uint64_t bytes, uint32_t huge_shift)
+const char *ram_map(int fd, uint64_t bytes, uint32_t huge_shift, void **map)
 {
 	static char why[320];
-	void *m;
 
+	*map = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+	if (*map != MAP_FAILED)
+		return NULL;
 	if (!huge_shift)
-		return NULL;
-	m = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
-	if (m != MAP_FAILED) {
-		munmap(m, bytes);
-		return NULL;
-	}
-	snprintf(why, sizeof(why), "%" PRIu64 " MiB of RAM%s not reserved (%s): %s",
-		 bytes >> 20, ram_kind(huge_shift), strerror(errno),
-		 pool_figures(huge_shift));
+		snprintf(why, sizeof(why), "cannot map the RAM memfd (%s)",
+			 strerror(errno));
+	else
+		snprintf(why, sizeof(why), "%" PRIu64 " MiB of RAM%s not reserved (%s): %s",
+			 bytes >> 20, ram_kind(huge_shift), strerror(errno),
+			 pool_figures(huge_shift));
 	return why;
 }
 
@@ -160,6 +160,7 @@ int ram_create(const char *name, uint64_t bytes, uint32_t huge_shift)
 {
 	unsigned int flags = MFD_CLOEXEC;
 	const char *why;
+	void *m;
 	int fd;
 
 	if (huge_shift) {
@@ -176,9 +177,12 @@ int ram_create(const char *name, uint64_t bytes, uint32_t huge_shift)
 	if (ftruncate(fd, bytes))
 		die("%s: memfd of %" PRIu64 " MiB: %s", name, bytes >> 20,
 		    strerror(errno));
-	why = ram_reserve(fd, bytes, huge_shift);
-	if (why)
-		die("%s: %s", name, why);
+	if (huge_shift) {
+		why = ram_map(fd, bytes, huge_shift, &m);
+		if (why)
+			die("%s: %s", name, why);
+		munmap(m, bytes);
+	}
 	return fd;
 }
 
