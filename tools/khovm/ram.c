@@ -78,9 +78,12 @@ const char *ram_kind(uint32_t huge_shift)
 	if (huge_shift >= 30)
 		snprintf(buf, sizeof(buf), " in %u GiB huge pages",
 			 1U << (huge_shift - 30));
-	else
+	else if (huge_shift >= 20)
 		snprintf(buf, sizeof(buf), " in %u MiB huge pages",
 			 1U << (huge_shift - 20));
+	else
+		snprintf(buf, sizeof(buf), " in %u KiB huge pages",
+			 1U << (huge_shift - 10));
 	return buf;
 }
 
