@@ -303,8 +303,8 @@ static int read_desc_fd(int fd, struct vm_desc *d)
 	    memcmp(d->magic, DESC_MAGIC, sizeof(d->magic)) ||
 	    d->nr_args > MAX_ARGS || d->args_len > sizeof(d->args) ||
 	    d->nr_samples > SAMPLES || !d->ram_bytes ||
-	    (d->ram_huge_shift && (d->ram_huge_shift < 16 ||
-				   d->ram_huge_shift > 34 ||
+	    (d->ram_huge_shift && (d->ram_huge_shift < HUGE_SHIFT_MIN ||
+				   d->ram_huge_shift > HUGE_SHIFT_MAX ||
 				   d->ram_bytes & ((1ULL << d->ram_huge_shift) - 1))))
 		return -1;
 	d->name[sizeof(d->name) - 1] = 0;

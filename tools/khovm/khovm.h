@@ -13,6 +13,9 @@
 #define NAME_LEN	48
 #define MAX_ARGS	128
 #define SAMPLES		64
+/* the hugetlb page sizes RAM may be in: 64 KiB to 16 GiB (log2) */
+#define HUGE_SHIFT_MIN	16
+#define HUGE_SHIFT_MAX	34
 #define DESC_MAGIC	"khovm-v2"
 
 /*

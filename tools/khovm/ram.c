@@ -60,7 +60,7 @@ int ram_huge_shift(const char *arg)
 	    !v || (v & (v - 1)))
 		return -1;
 	shift = __builtin_ctzll(v);
-	return shift < 16 || shift > 34 ? -1 : shift;
+	return shift < HUGE_SHIFT_MIN || shift > HUGE_SHIFT_MAX ? -1 : shift;
 }
 
 /**
